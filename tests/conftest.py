@@ -1,0 +1,121 @@
+"""Fixtures: a fresh database per test, a small organisation, and signed-in clients."""
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from webapp import create_app
+from webapp.config import TestConfig
+from webapp.extensions import db
+from webapp.library.services import load_library
+from webapp.models import HCP, USER_ROLES, Brand, Territory, User
+
+PASSWORD = "correct horse battery"
+
+
+def _database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config(TestConfig):
+    SQLALCHEMY_DATABASE_URI = _database_url()
+
+
+@pytest.fixture
+def app():
+    app = create_app(Config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def library_path():
+    from webapp.library.services import SHIPPED_LIBRARY
+
+    return SHIPPED_LIBRARY
+
+
+@pytest.fixture
+def world(app):
+    """The shipped library, three territories in two districts, one brand, HCPs and users."""
+    load_library()
+    t1 = Territory(code="T1", name="Territory one", district="D1")
+    t2 = Territory(code="T2", name="Territory two", district="D1")
+    t3 = Territory(code="T3", name="Territory three", district="D2")
+    brand = Brand(code="ONC", name="Oncora")
+    hcps = {
+        "H1": HCP(external_id="H1", name="Dr Ada Patel", specialty="Oncology",
+                  account="Harbor Oncology Associates", territory=t1, segment="evidence seeker"),
+        "H2": HCP(external_id="H2", name="Dr Ben Okafor", specialty="Hematology",
+                  account="Riverside Blood Center", territory=t2, segment="early adopter"),
+        "H3": HCP(external_id="H3", name="Dr Cleo Rossi", specialty="Dermatology",
+                  account="Lakeside Skin Clinic", territory=t3, segment="access constrained"),
+    }
+    db.session.add_all([t1, t2, t3, brand, *hcps.values()])
+    users = {}
+    for role in USER_ROLES:
+        user = User(email=f"{role}@example.test", name=role.title(), role=role, territory=t1)
+        user.password_hash = _hash()
+        users[role] = user
+        db.session.add(user)
+    # A second rep in another district, to prove territory scope.
+    other = User(email="rep3@example.test", name="Rep Three", role="sales_rep", territory=t3)
+    other.password_hash = _hash()
+    users["sales_rep_t3"] = other
+    db.session.add(other)
+    db.session.commit()
+    return {"users": users, "hcps": hcps, "territories": (t1, t2, t3), "brand": brand}
+
+
+_HASH = {}
+
+
+def _hash() -> str:
+    # scrypt is slow on purpose; hash the shared test password once per run.
+    if "h" not in _HASH:
+        from werkzeug.security import generate_password_hash
+
+        _HASH["h"] = generate_password_hash(PASSWORD)
+    return _HASH["h"]
+
+
+@pytest.fixture
+def login(client):
+    """Sign the test client in as the user with this key in world['users'] (a role name)."""
+
+    def sign_in(email: str):
+        response = client.post("/login", data={"email": email, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def as_role(world, login):
+    def sign_in(role: str):
+        return login(world["users"][role].email)
+
+    return sign_in
+
+
+def iso(minutes_ago: int = 5) -> str:
+    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(timespec="seconds")

@@ -1,0 +1,82 @@
+"""Clearpath: barriers-driven engagement for pharma field teams."""
+
+from pathlib import Path
+
+from flask import Flask, redirect, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import errors, security
+from .config import Config
+from .extensions import csrf, db, htmx, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Create and configure a Clearpath app."""
+    app = Flask(
+        __name__,
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .capture import bp as capture_bp
+    from .demo import bp as demo_bp
+    from .feed import bp as feed_bp
+    from .hcps import bp as hcps_bp
+    from .leave_behinds import bp as leave_behinds_bp
+    from .library import bp as library_bp
+    from .plays import bp as plays_bp
+
+    for bp in (
+        auth_bp,
+        capture_bp,
+        plays_bp,
+        leave_behinds_bp,
+        feed_bp,
+        api_bp,
+        library_bp,
+        hcps_bp,
+        demo_bp,
+    ):
+        app.register_blueprint(bp)
+
+    @app.get("/")
+    @login_required
+    def index():
+        if current_user.can_capture:
+            return redirect(url_for("capture.start"))
+        return redirect(url_for("feed.index"))
+
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Turn on WAL, foreign keys and a busy timeout for every SQLite connection."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

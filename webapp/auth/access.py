@@ -1,0 +1,60 @@
+"""Who may call what: the user loaders and the role decorator every route declares."""
+
+from functools import wraps
+
+from flask import abort, jsonify, request, url_for
+from flask_login import current_user
+
+from ..errors import wants_json
+from ..extensions import db, htmx, login_manager
+from ..models import ApiToken, User
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+@login_manager.request_loader
+def load_user_from_bearer(req) -> User | None:
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    found = db.session.scalar(
+        db.select(ApiToken).where(
+            ApiToken.token_hash == ApiToken.hash(token.strip()), ApiToken.revoked_at.is_(None)
+        )
+    )
+    return found.user if found else None
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    if wants_json():
+        return jsonify(errors={"_auth": ["Sign in or send a valid bearer token."]}), 401
+    target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    if htmx:
+        # A fragment request cannot follow a redirect into the login page; ask htmx to navigate.
+        return "", 401, {"HX-Redirect": target}
+    from flask import redirect
+
+    return redirect(target)
+
+
+def roles_required(*roles: str):
+    """Let through signed-in users whose role is one of `roles`; others get 401 or 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403, "Your role does not give access to this page.")
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles
+        return wrapped
+
+    return decorator

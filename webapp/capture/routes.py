@@ -1,0 +1,117 @@
+import uuid
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from ..auth.access import roles_required
+from ..extensions import db
+from ..htmx import render
+from ..models import CAPTURE_ROLES, USER_ROLES, Brand, Category, JourneyStage, utcnow
+from ..plays.services import play_cards
+from . import bp
+from .schemas import ObservationSchema
+from .services import (
+    barrier_choices,
+    find_hcp,
+    recent_hcps,
+    recent_observations,
+    record_observation,
+    search_hcps,
+    visible_observation,
+)
+
+PAGE = "capture/start.html"
+
+
+def _form_from_request(source) -> dict:
+    """The capture form as a dict: barriers come as repeated `barrier` fields."""
+    return {
+        "id": source.get("id") or str(uuid.uuid4()),
+        "hcp": source.get("hcp", ""),
+        "barriers": source.getlist("barrier"),
+        "note": source.get("note", ""),
+        "observed_at": source.get("observed_at") or utcnow().isoformat(timespec="seconds"),
+        "brand": source.get("brand") or None,
+        "q": source.get("q", "").strip()[:100],
+        "category": source.get("category", ""),
+        "journey_stage": source.get("journey_stage", ""),
+    }
+
+
+def _page_context(form: dict, errors: dict | None = None, hcp_query: str = "") -> dict:
+    hcp = find_hcp(current_user, form["hcp"]) if form["hcp"] else None
+    context = {
+        "form": form,
+        "errors": errors or {},
+        "hcp": hcp,
+        "hcp_query": hcp_query,
+        "categories": db.session.scalars(db.select(Category).order_by(Category.position)).all(),
+        "journey_stages": db.session.scalars(
+            db.select(JourneyStage).order_by(JourneyStage.position)
+        ).all(),
+        "brands": db.session.scalars(db.select(Brand).order_by(Brand.name)).all(),
+    }
+    if hcp is None:
+        context["recent"] = recent_hcps(current_user)
+        context["hcp_results"] = search_hcps(current_user, hcp_query) if hcp_query else []
+        context["my_observations"] = recent_observations(current_user)
+    else:
+        context["choices"] = barrier_choices(
+            current_user, form["barriers"], form["q"], form["category"], form["journey_stage"]
+        )
+        if not form["brand"]:
+            last = recent_observations(current_user, limit=1)
+            form["brand"] = last[0].brand.code if last and last[0].brand else None
+    return context
+
+
+@bp.get("/capture")
+@roles_required(*CAPTURE_ROLES)
+def start():
+    form = _form_from_request(request.args)
+    if form["hcp"] and find_hcp(current_user, form["hcp"]) is None:
+        abort(404, "No HCP with this id in your territory.")
+    return render(PAGE, **_page_context(form, hcp_query=request.args.get("hcp_q", "").strip()))
+
+
+@bp.get("/capture/hcps")
+@roles_required(*CAPTURE_ROLES)
+def hcps():
+    form = _form_from_request(MultiDict())
+    query = request.args.get("hcp_q", "").strip()[:100]
+    return render(PAGE, block="hcp_results", **_page_context(form, hcp_query=query))
+
+
+@bp.get("/capture/barriers")
+@roles_required(*CAPTURE_ROLES)
+def barriers():
+    form = _form_from_request(request.args)
+    if find_hcp(current_user, form["hcp"]) is None:
+        abort(404, "No HCP with this id in your territory.")
+    return render(PAGE, block="barrier_list", **_page_context(form))
+
+
+@bp.post("/capture")
+@roles_required(*CAPTURE_ROLES)
+def submit():
+    form = _form_from_request(request.form)
+    payload = {k: form[k] for k in ("id", "hcp", "barriers", "note", "observed_at", "brand")}
+    try:
+        data = ObservationSchema().load(payload)
+        observation, _status = record_observation(current_user, data)
+    except ValidationError as error:
+        db.session.rollback()
+        return render(PAGE, status=422, **_page_context(form, errors=error.messages))
+    return redirect(url_for("capture.observation", observation_id=observation.id), code=303)
+
+
+@bp.get("/observations/<observation_id>")
+@roles_required(*USER_ROLES)
+def observation(observation_id: str):
+    found = visible_observation(current_user, observation_id)
+    if found is None:
+        abort(404, "No such observation in your territory.")
+    cards = play_cards(found.barriers, current_user.role)
+    return render("capture/observation.html", observation=found, cards=cards)

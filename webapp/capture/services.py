@@ -1,0 +1,241 @@
+"""Capturing observations: the one write path shared by the form and the sync API."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from marshmallow import ValidationError
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from ..audit import record
+from ..extensions import db
+from ..models import (
+    HCP,
+    Barrier,
+    Brand,
+    Channel,
+    Observation,
+    User,
+    observation_barrier,
+    utcnow,
+)
+from ..scope import in_scope, scoped, user_may_see
+
+RECENT_HCPS = 6
+FREQUENT_BARRIERS = 8
+FREQUENT_WINDOW = timedelta(days=90)
+BARRIER_PAGE = 40
+
+
+def find_hcp(user: User, external_id: str) -> HCP | None:
+    """Return the HCP with this external id if it is in the user's scope."""
+    hcp = db.session.scalar(db.select(HCP).where(HCP.external_id == external_id))
+    if hcp is None or not in_scope(user, hcp.territory_id):
+        return None
+    return hcp
+
+
+def recent_hcps(user: User, limit: int = RECENT_HCPS) -> list[HCP]:
+    """The HCPs this user logged most recently, still in their scope."""
+    last_seen = (
+        db.select(Observation.hcp_id, func.max(Observation.observed_at).label("last"))
+        .where(Observation.author_id == user.id)
+        .group_by(Observation.hcp_id)
+        .subquery()
+    )
+    query = db.select(HCP).join(last_seen, last_seen.c.hcp_id == HCP.id)
+    query = scoped(query, user, HCP.territory_id)
+    return list(db.session.scalars(query.order_by(last_seen.c.last.desc()).limit(limit)))
+
+
+def search_hcps(user: User, q: str, limit: int = 20) -> list[HCP]:
+    """HCPs in the user's scope whose name, account or specialty contains every word of q."""
+    query = scoped(db.select(HCP), user, HCP.territory_id)
+    for word in q.split()[:5]:
+        pattern = f"%{_escape_like(word.lower())}%"
+        query = query.where(
+            func.lower(HCP.name).like(pattern, escape="\\")
+            | func.lower(HCP.account).like(pattern, escape="\\")
+            | func.lower(HCP.specialty).like(pattern, escape="\\")
+        )
+    return list(db.session.scalars(query.order_by(HCP.name).limit(limit)))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class BarrierChoices:
+    selected: list[Barrier] = field(default_factory=list)
+    frequent: list[Barrier] = field(default_factory=list)
+    matches: list[Barrier] = field(default_factory=list)
+    more: int = 0
+
+
+def active_barriers():
+    return db.select(Barrier).where(Barrier.retired_at.is_(None))
+
+
+def filter_barriers(query, q: str = "", category: str = "", journey_stage: str = ""):
+    """Narrow a barrier query by category, journey stage and the words of q."""
+    if category:
+        query = query.where(Barrier.category_code == category)
+    if journey_stage:
+        query = query.where(Barrier.journey_stage_code == journey_stage)
+    for word in q.split()[:6]:
+        pattern = f"%{_escape_like(word.lower())}%"
+        query = query.where(
+            func.lower(Barrier.name).like(pattern, escape="\\")
+            | func.lower(Barrier.description).like(pattern, escape="\\")
+            | func.lower(Barrier.code).like(pattern, escape="\\")
+        )
+    return query
+
+
+def barrier_choices(
+    user: User,
+    selected_codes: list[str],
+    q: str = "",
+    category: str = "",
+    journey_stage: str = "",
+) -> BarrierChoices:
+    """What the barrier picker shows: chosen ones, the territory's frequent ones, then matches."""
+    choices = BarrierChoices()
+    if selected_codes:
+        choices.selected = list(
+            db.session.scalars(
+                active_barriers().where(Barrier.code.in_(selected_codes)).order_by(Barrier.code)
+            )
+        )
+    taken = {b.id for b in choices.selected}
+    filtering = bool(q.strip() or category or journey_stage)
+    if not filtering:
+        choices.frequent = [
+            b for b in frequent_barriers(user) if b.id not in taken
+        ][:FREQUENT_BARRIERS]
+        taken |= {b.id for b in choices.frequent}
+    query = filter_barriers(active_barriers(), q, category, journey_stage)
+    if taken:
+        query = query.where(Barrier.id.not_in(taken))
+    total = db.session.scalar(db.select(func.count()).select_from(query.subquery()))
+    choices.matches = list(
+        db.session.scalars(query.order_by(Barrier.category_code, Barrier.name).limit(BARRIER_PAGE))
+    )
+    choices.more = max(0, total - len(choices.matches))
+    return choices
+
+
+def frequent_barriers(user: User, limit: int = FREQUENT_BARRIERS) -> list[Barrier]:
+    """The barriers logged most often in the user's scope over the last 90 days."""
+    counts = (
+        db.select(observation_barrier.c.barrier_id, func.count().label("n"))
+        .join(Observation, Observation.id == observation_barrier.c.observation_id)
+        .where(Observation.observed_at >= utcnow() - FREQUENT_WINDOW)
+    )
+    counts = scoped(counts, user, Observation.territory_id)
+    counts = counts.group_by(observation_barrier.c.barrier_id).subquery()
+    query = (
+        active_barriers()
+        .join(counts, counts.c.barrier_id == Barrier.id)
+        .order_by(counts.c.n.desc(), Barrier.code)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+# The write path ---------------------------------------------------------------------------
+CREATED, DUPLICATE = "created", "duplicate"
+ID_CONFLICT = "This id was already used for a different observation; give it a new id."
+
+
+def record_observation(author: User, data: dict) -> tuple[Observation, str]:
+    """Store one validated observation, idempotent on its client id.
+
+    Returns the observation and "created" or "duplicate"; raises ValidationError with
+    field messages for anything that cannot be stored. Nothing is half-written.
+    """
+    observation_id = str(data["id"])
+    codes = sorted(set(data["barriers"]))
+    fingerprint = Observation.fingerprint_of(
+        data["hcp"], codes, data["note"], data["observed_at"], data.get("brand"),
+        data.get("channel"),
+    )
+    existing = db.session.get(Observation, observation_id)
+    if existing is not None:
+        return _replay(author, existing, fingerprint)
+
+    hcp = find_hcp(author, data["hcp"])
+    errors: dict[str, list[str]] = {}
+    if hcp is None:
+        errors["hcp"] = ["No HCP with this id in your territory."]
+    barriers = list(db.session.scalars(active_barriers().where(Barrier.code.in_(codes))))
+    unknown = sorted(set(codes) - {b.code for b in barriers})
+    if unknown:
+        errors["barriers"] = [f"Unknown or retired barrier: {', '.join(unknown)}."]
+    brand = None
+    if data.get("brand"):
+        brand = db.session.scalar(db.select(Brand).where(Brand.code == data["brand"]))
+        if brand is None:
+            errors["brand"] = [f"Unknown brand {data['brand']}."]
+    if data.get("channel") and db.session.get(Channel, data["channel"]) is None:
+        errors["channel"] = [f"Unknown channel {data['channel']}."]
+    if errors:
+        raise ValidationError(errors)
+
+    observation = Observation(
+        id=observation_id,
+        author=author,
+        author_role=author.role,
+        hcp=hcp,
+        territory_id=hcp.territory_id,
+        brand=brand,
+        channel_code=data.get("channel") or None,
+        note=data["note"].strip(),
+        observed_at=data["observed_at"],
+        received_at=utcnow(),
+        fingerprint=fingerprint,
+        barriers=barriers,
+    )
+    db.session.add(observation)
+    record(
+        "observation_created",
+        actor=author,
+        entity="observation",
+        entity_id=observation_id,
+        barriers=codes,
+        hcp=hcp.external_id,
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request stored the same id between our check and our insert.
+        db.session.rollback()
+        existing = db.session.get(Observation, observation_id)
+        if existing is None:
+            raise
+        return _replay(author, existing, fingerprint)
+    return observation, CREATED
+
+
+def _replay(author: User, existing: Observation, fingerprint: str) -> tuple[Observation, str]:
+    if existing.author_id != author.id or existing.fingerprint != fingerprint:
+        raise ValidationError({"id": [ID_CONFLICT]})
+    return existing, DUPLICATE
+
+
+def visible_observation(user: User, observation_id: str) -> Observation | None:
+    observation = db.session.get(Observation, observation_id)
+    if observation is None or not user_may_see(user, observation):
+        return None
+    return observation
+
+
+def recent_observations(user: User, limit: int = 5) -> list[Observation]:
+    query = (
+        db.select(Observation)
+        .where(Observation.author_id == user.id)
+        .order_by(Observation.observed_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,19 @@
+from flask import Blueprint
+
+from ..pagination import encode_cursor
+
+bp = Blueprint("feed", __name__)
+bp.add_app_template_global(encode_cursor)
+
+
+@bp.app_template_global()
+def filters_query(filters: dict) -> dict:
+    """The feed filters as query arguments, without paging cursors or empty values."""
+    return {
+        key: str(value)
+        for key, value in filters.items()
+        if value and key not in ("before", "after")
+    }
+
+
+from . import routes  # noqa: E402,F401

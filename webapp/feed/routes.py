@@ -1,0 +1,58 @@
+from flask import current_app, request
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from ..auth.access import roles_required
+from ..htmx import render
+from ..models import FEED_ROLES
+from . import bp
+from .schemas import FeedFilterSchema
+from .services import feed_page, filter_options, newer_than
+
+PAGE = "feed/index.html"
+
+
+def _filters() -> tuple[dict, dict]:
+    """Parse the filter query string; bad fields are reported and left out, never fatal."""
+    raw = {key: value for key, value in request.args.items() if key in FeedFilterSchema().fields}
+    try:
+        return FeedFilterSchema().load(raw), {}
+    except ValidationError as error:
+        bad = set(error.messages)
+        clean = FeedFilterSchema().load({k: v for k, v in raw.items() if k not in bad})
+        return clean, error.messages
+
+
+@bp.get("/feed")
+@roles_required(*FEED_ROLES)
+def index():
+    filters, errors = _filters()
+    page = feed_page(current_user, filters)
+    return render(
+        PAGE,
+        block="feed_results",
+        status=422 if errors else 200,
+        page=page,
+        filters=filters,
+        errors=errors,
+        poll_seconds=current_app.config["FEED_POLL_SECONDS"],
+        **filter_options(current_user),
+    )
+
+
+@bp.get("/feed/updates")
+@roles_required(*FEED_ROLES)
+def updates():
+    """New items since the `after` cursor, to prepend; 204 (no swap, no body) when none."""
+    filters, errors = _filters()
+    if errors:
+        return "", 204
+    items = newer_than(current_user, filters, filters["after"])
+    if not items:
+        return "", 204, {"Vary": "HX-Request", "Cache-Control": "no-store"}
+    return render(
+        "feed/_updates.html",
+        items=items,
+        filters=filters,
+        poll_seconds=current_app.config["FEED_POLL_SECONDS"],
+    )

@@ -1,0 +1,21 @@
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..pagination import decode_cursor
+
+
+class FeedFilterSchema(Schema):
+    territory = fields.String(load_default="", validate=validate.Length(max=40))
+    category = fields.String(load_default="", validate=validate.Length(max=40))
+    brand = fields.String(load_default="", validate=validate.Length(max=40))
+    date_from = fields.Date(load_default=None, error_messages={"invalid": "Use a date like 2026-11-01."})
+    date_to = fields.Date(load_default=None, error_messages={"invalid": "Use a date like 2026-11-30."})
+    before = fields.String(load_default="")
+    after = fields.String(load_default="")
+
+    @validates_schema
+    def _check(self, data, **kwargs):
+        if data["date_from"] and data["date_to"] and data["date_from"] > data["date_to"]:
+            raise ValidationError("The start date is after the end date.", "date_to")
+        for key in ("before", "after"):
+            if data[key] and decode_cursor(data[key]) is None:
+                raise ValidationError("This page link is no longer valid.", key)

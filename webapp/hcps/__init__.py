@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("hcps", __name__, cli_group="hcps")
+
+from . import cli  # noqa: E402,F401

@@ -1,0 +1,36 @@
+from flask import abort, request
+from flask_login import current_user
+
+from ..audit import record
+from ..auth.access import roles_required
+from ..capture.services import find_hcp
+from ..extensions import db
+from ..models import USER_ROLES, utcnow
+from ..plays.services import barrier_with_play
+from . import bp
+from .services import filename_for, render_leave_behind
+
+
+@bp.get("/plays/<code>/leave-behind.pdf")
+@roles_required(*USER_ROLES)
+def pdf(code: str):
+    barrier = barrier_with_play(code)
+    if barrier is None or barrier.retired_at is not None or barrier.play.leave_behind is None:
+        abort(404, "This play has no leave-behind.")
+    hcp = find_hcp(current_user, request.args.get("hcp", ""))
+    if hcp is None:
+        abort(404, "No HCP with this id in your territory.")
+    body = render_leave_behind(barrier, hcp, utcnow().date())
+    record(
+        "leave_behind_printed",
+        actor=current_user,
+        entity="leave_behind",
+        entity_id=barrier.code,
+        hcp=hcp.external_id,
+    )
+    db.session.commit()
+    return body, 200, {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'inline; filename="{filename_for(barrier, hcp)}"',
+        "Cache-Control": "private, max-age=300",
+    }

@@ -1,0 +1,342 @@
+"""Every Clearpath model and the domain rules that belong to it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+# Roles ---------------------------------------------------------------------------------------
+# User roles are the library's role codes except `hub` (a service, not a person), plus admin.
+FIELD_ROLES = ("sales_rep", "msl", "frm", "kam", "idn_director", "pal", "nurse_educator")
+DISTRICT_ROLES = ("district_manager",)
+HQ_ROLES = (
+    "hq_brand",
+    "hq_market_access",
+    "hq_digital",
+    "head_of_medical",
+    "medical_info",
+    "drug_safety",
+)
+ADMIN_ROLES = ("admin",)
+USER_ROLES = FIELD_ROLES + DISTRICT_ROLES + HQ_ROLES + ADMIN_ROLES
+# Only these see medical (MSL) insights: the medical-commercial firewall.
+MEDICAL_ROLES = ("msl", "head_of_medical", "medical_info")
+# Who logs barriers after a call, and who reviews the incoming feed.
+CAPTURE_ROLES = FIELD_ROLES + DISTRICT_ROLES
+FEED_ROLES = DISTRICT_ROLES + HQ_ROLES + ADMIN_ROLES
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(db.TypeDecorator):
+    """A timezone-aware datetime stored as UTC on every database (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give an offset")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Organisation ---------------------------------------------------------------------------------
+class Territory(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    district: Mapped[str | None] = mapped_column(String(40), index=True)
+
+    def __repr__(self) -> str:
+        return f"<Territory {self.code}>"
+
+
+class Brand(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(40))
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    territory: Mapped[Territory] = relationship()
+
+    def set_password(self, password: str) -> None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise ValueError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def sees_all_territories(self) -> bool:
+        return self.role in HQ_ROLES + ADMIN_ROLES
+
+    @property
+    def sees_medical(self) -> bool:
+        return self.role in MEDICAL_ROLES
+
+    @property
+    def can_capture(self) -> bool:
+        return self.role in CAPTURE_ROLES
+
+    @property
+    def can_review_feed(self) -> bool:
+        return self.role in FEED_ROLES
+
+    def territory_ids(self) -> list[int] | None:
+        """Return the territories this user may see, or None for every territory."""
+        if self.sees_all_territories:
+            return None
+        if self.role in DISTRICT_ROLES and self.territory.district:
+            return list(
+                db.session.scalars(
+                    db.select(Territory.id).where(Territory.district == self.territory.district)
+                )
+            )
+        return [self.territory_id]
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class HCP(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    specialty: Mapped[str] = mapped_column(String(120))
+    account: Mapped[str] = mapped_column(String(200))
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"), index=True)
+    segment: Mapped[str] = mapped_column(String(80), default="")
+
+    territory: Mapped[Territory] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<HCP {self.external_id}>"
+
+
+# Barrier library ------------------------------------------------------------------------------
+class Category(db.Model):
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class AdoptionStage(db.Model):
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class JourneyStage(db.Model):
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Role(db.Model):
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Channel(db.Model):
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Barrier(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"), index=True)
+    journey_stage_code: Mapped[str] = mapped_column(ForeignKey("journey_stage.code"), index=True)
+    adoption_stages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    signals: Mapped[list[str]] = mapped_column(JSON, default=list)
+    primary_role_code: Mapped[str] = mapped_column(ForeignKey("role.code"))
+    compliant_for: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A barrier dropped from the library is retired, never deleted: observations point at it.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    category: Mapped[Category] = relationship()
+    journey_stage: Mapped[JourneyStage] = relationship()
+    primary_role: Mapped[Role] = relationship()
+    play: Mapped[Play | None] = relationship(back_populates="barrier", uselist=False)
+
+    def may_be_run_by(self, role: str) -> bool:
+        return role in self.compliant_for
+
+    def __repr__(self) -> str:
+        return f"<Barrier {self.code}>"
+
+
+class Play(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    barrier_id: Mapped[int] = mapped_column(ForeignKey("barrier.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    goal: Mapped[str] = mapped_column(Text)
+    channel_code: Mapped[str] = mapped_column(ForeignKey("channel.code"))
+    know: Mapped[str] = mapped_column(Text)
+    use: Mapped[str] = mapped_column(Text)
+    tell: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    barrier: Mapped[Barrier] = relationship(back_populates="play")
+    channel: Mapped[Channel] = relationship()
+    leave_behind: Mapped[LeaveBehind | None] = relationship(back_populates="play", uselist=False)
+
+
+class LeaveBehind(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    play_id: Mapped[int] = mapped_column(ForeignKey("play.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    approval_code: Mapped[str] = mapped_column(String(60))
+
+    play: Mapped[Play] = relationship(back_populates="leave_behind")
+
+
+# Observations ---------------------------------------------------------------------------------
+observation_barrier = Table(
+    "observation_barrier",
+    db.metadata,
+    Column("observation_id", ForeignKey("observation.id", ondelete="CASCADE"), primary_key=True),
+    Column("barrier_id", ForeignKey("barrier.id"), primary_key=True, index=True),
+)
+
+
+class Observation(db.Model):
+    """What a field user saw at one HCP: one or more barriers, identified by the client's UUID."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    # The author's role when observed: the medical-commercial firewall and role filters use it.
+    author_role: Mapped[str] = mapped_column(String(40))
+    hcp_id: Mapped[int] = mapped_column(ForeignKey("hcp.id"), index=True)
+    # The HCP's territory when observed, so scope and filters need no join and survive moves.
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"))
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id"))
+    channel_code: Mapped[str | None] = mapped_column(ForeignKey("channel.code"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Hash of the content the client sent, so a replay of the same id can be told apart
+    # from a different observation that reuses the id.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+
+    author: Mapped[User] = relationship()
+    hcp: Mapped[HCP] = relationship()
+    territory: Mapped[Territory] = relationship()
+    brand: Mapped[Brand | None] = relationship()
+    channel: Mapped[Channel | None] = relationship()
+    barriers: Mapped[list[Barrier]] = relationship(
+        secondary=observation_barrier, order_by=Barrier.code
+    )
+
+    __table_args__ = (
+        Index("ix_observation_feed", "received_at", "id"),
+        Index("ix_observation_territory_feed", "territory_id", "received_at", "id"),
+    )
+
+    @staticmethod
+    def fingerprint_of(
+        hcp_external_id: str,
+        barrier_codes: list[str],
+        note: str,
+        observed_at: datetime,
+        brand_code: str | None,
+        channel_code: str | None,
+    ) -> str:
+        canonical = json.dumps(
+            [
+                hcp_external_id,
+                sorted(set(barrier_codes)),
+                note,
+                observed_at.astimezone(UTC).isoformat(timespec="seconds"),
+                brand_code,
+                channel_code,
+            ]
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Audit ------------------------------------------------------------------------------------------
+class AuditEvent(db.Model):
+    """One write or security event. Rows are only ever inserted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    entity: Mapped[str] = mapped_column(String(60), default="")
+    entity_id: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+
+@event.listens_for(Session, "before_flush")
+def _audit_is_append_only(session, flush_context, instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise PermissionError("audit events are append-only")
