@@ -34,6 +34,7 @@ def app():
         yield app
         db.session.remove()
         db.drop_all()
+        db.engine.dispose()  # each test's app has its own pool; close it, don't leak it
 
 
 @pytest.fixture
@@ -119,3 +120,24 @@ def as_role(world, login):
 
 def iso(minutes_ago: int = 5) -> str:
     return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(timespec="seconds")
+
+
+@pytest.fixture
+def observe(world):
+    """Record an observation through the real write path and return it."""
+    import uuid
+
+    from webapp.capture.schemas import ObservationSchema
+    from webapp.capture.services import record_observation
+
+    def make(role="sales_rep", hcp="H1", barriers=("ACC-PA-002",), note="", minutes_ago=5,
+             brand=None):
+        data = ObservationSchema().load({
+            "id": str(uuid.uuid4()), "hcp": hcp, "barriers": list(barriers), "note": note,
+            "observed_at": iso(minutes_ago), "brand": brand,
+        })
+        observation, status = record_observation(world["users"][role], data)
+        assert status == "created"
+        return observation
+
+    return make

@@ -9,7 +9,8 @@ from sqlalchemy.engine import Engine
 
 from . import errors, security
 from .config import Config
-from .extensions import csrf, db, htmx, login_manager, migrate
+from .extensions import csrf, db, login_manager, migrate
+from .extensions import htmx as htmx_headers  # `htmx` is the name of our helper module
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +33,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    htmx.init_app(app)
+    htmx_headers.init_app(app)
     security.init_app(app)
     errors.init_app(app)
 

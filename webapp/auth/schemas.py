@@ -1,7 +1,10 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 
 class LoginSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # the form also carries csrf_token
+
     email = fields.Email(required=True, error_messages={"required": "Enter your email."})
     password = fields.String(
         required=True,

@@ -23,7 +23,7 @@ class PlayCard:
 
 
 def role_names() -> dict[str, str]:
-    return dict(db.session.execute(db.select(Role.code, Role.name)).tuples().all())
+    return {code: name for code, name in db.session.execute(db.select(Role.code, Role.name))}
 
 
 def play_cards(barriers: list[Barrier], role: str) -> list[PlayCard]:

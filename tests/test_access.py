@@ -1,0 +1,104 @@
+"""Every role against every route: who gets in, who is refused, and territory scope."""
+
+import pytest
+
+from webapp.models import CAPTURE_ROLES, FEED_ROLES, USER_ROLES
+
+from .conftest import iso
+
+HTMX = {"HX-Request": "true"}
+
+
+def _routes(observation_id):
+    """(method, url, headers, data, roles allowed, status when allowed)."""
+    capture = {"id": "5f0c6b1e-8a63-4c55-9d4e-1b2f3a4c5d6e", "hcp": "H1",
+               "barrier": "ACC-PA-002", "observed_at": iso()}
+    return [
+        ("GET", "/capture", {}, None, CAPTURE_ROLES, 200),
+        ("GET", "/capture?hcp=H1", {}, None, CAPTURE_ROLES, 200),
+        ("GET", "/capture/hcps?hcp_q=Patel", HTMX, None, CAPTURE_ROLES, 200),
+        ("GET", "/capture/barriers?hcp=H1&q=prior", HTMX, None, CAPTURE_ROLES, 200),
+        ("POST", "/capture", {}, capture, CAPTURE_ROLES, 303),
+        ("GET", f"/observations/{observation_id}", {}, None, USER_ROLES, 200),
+        ("GET", "/plays/ACC-PA-002", {}, None, USER_ROLES, 200),
+        ("GET", "/plays/ACC-PA-002/leave-behind.pdf?hcp=H1", {}, None, USER_ROLES, 200),
+        ("GET", "/feed", {}, None, FEED_ROLES, 200),
+        ("GET", "/feed?category=access", HTMX, None, FEED_ROLES, 200),
+        ("GET", "/feed/updates", HTMX, None, FEED_ROLES, 200),
+        ("GET", "/api/v1/barriers?limit=2", {}, None, USER_ROLES, 200),
+    ]
+
+
+ROUTE_IDS = [f"{m} {u}" for m, u, *_ in _routes("OBS")]
+
+
+@pytest.mark.parametrize("role", USER_ROLES)
+@pytest.mark.parametrize("index", range(len(ROUTE_IDS)), ids=ROUTE_IDS)
+def test_every_role_on_every_route(client, as_role, observe, role, index):
+    observation = observe("sales_rep")
+    method, url, headers, data, allowed, ok_status = _routes(observation.id)[index]
+    as_role(role)
+    response = client.open(url, method=method, headers=headers, data=data)
+    if role in allowed:
+        assert response.status_code == ok_status, response.text[:300]
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("index", range(len(ROUTE_IDS)), ids=ROUTE_IDS)
+def test_anonymous_is_sent_to_sign_in(client, observe, index):
+    observation = observe("sales_rep")
+    method, url, headers, data, _allowed, _ok = _routes(observation.id)[index]
+    response = client.open(url, method=method, headers=headers, data=data)
+    if url.startswith("/api/"):
+        assert response.status_code == 401
+        assert response.json["errors"]["_auth"]
+    elif headers:
+        assert response.status_code == 401
+        assert response.headers["HX-Redirect"].startswith("/login")
+    else:
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+
+
+def test_field_user_cannot_reach_another_territory(client, login, world, observe):
+    in_t1 = observe("sales_rep", hcp="H1")
+    login(world["users"]["sales_rep_t3"].email)
+    assert client.get("/capture?hcp=H1").status_code == 404
+    assert client.get("/capture/barriers?hcp=H1", headers=HTMX).status_code == 404
+    assert client.get(f"/observations/{in_t1.id}").status_code == 404
+    assert client.get("/plays/ACC-PA-002/leave-behind.pdf?hcp=H1").status_code == 404
+    found = client.get("/capture/hcps?hcp_q=Dr", headers=HTMX).text
+    assert "Cleo Rossi" in found and "Ada Patel" not in found
+
+
+def test_field_user_cannot_write_to_another_territory(client, login, world):
+    from webapp.extensions import db
+    from webapp.models import Observation
+
+    login(world["users"]["sales_rep_t3"].email)
+    response = client.post("/capture", data={
+        "id": "0b7d0e38-0f57-4f2b-9f0a-2c1d3e4f5a6b", "hcp": "H1", "barrier": "ACC-PA-002",
+        "observed_at": iso()})
+    assert response.status_code == 422
+    assert "No HCP with this id in your territory." in response.text
+    assert db.session.scalar(db.select(db.func.count(Observation.id))) == 0
+
+
+def test_district_manager_sees_their_district_only(client, as_role):
+    as_role("district_manager")
+    assert client.get("/capture?hcp=H2").status_code == 200  # T2 is in district D1
+    assert client.get("/capture?hcp=H3").status_code == 404  # T3 is in district D2
+
+
+def test_medical_insights_stay_behind_the_firewall(client, as_role, observe, login, world):
+    medical = observe("msl", note="KOL asked about the dose-escalation cohort")
+    commercial = observe("sales_rep", note="office staff swamped")
+    as_role("hq_brand")
+    feed = client.get("/feed").text
+    assert "office staff swamped" in feed and "dose-escalation" not in feed
+    assert client.get(f"/observations/{medical.id}").status_code == 404
+    login(world["users"]["head_of_medical"].email)
+    feed = client.get("/feed").text
+    assert "dose-escalation" in feed and "office staff swamped" in feed
+    assert client.get(f"/observations/{commercial.id}").status_code == 200

@@ -1,0 +1,164 @@
+"""Logging barriers after a call: htmx fragments, the plain form, errors and idempotence."""
+
+import re
+import uuid
+
+from webapp.extensions import db
+from webapp.models import AuditEvent, Observation
+
+from .conftest import iso
+
+HTMX = {"HX-Request": "true"}
+
+
+def _count():
+    return db.session.scalar(db.select(db.func.count(Observation.id)))
+
+
+def _form(**overrides):
+    data = {"id": str(uuid.uuid4()), "hcp": "H1", "barrier": ["ACC-PA-002"], "note": "",
+            "observed_at": iso(), "brand": "ONC"}
+    data.update(overrides)
+    return data
+
+
+def test_start_page_lists_recent_hcps_first(client, as_role, observe):
+    observe("sales_rep", hcp="H1")
+    as_role("sales_rep")
+    page = client.get("/capture").text
+    assert "Recent" in page
+    assert 'href="/capture?hcp=H1"' in page
+
+
+def test_hcp_type_ahead_is_a_fragment_over_the_territory(client, as_role):
+    as_role("sales_rep")
+    response = client.get("/capture/hcps?hcp_q=harbor", headers=HTMX)
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers["Vary"]
+    assert not response.text.lstrip().startswith("<!doctype")
+    assert 'id="hcp-results"' in response.text
+    assert "Ada Patel" in response.text
+    # Dr Okafor is in T2, outside a T1 rep's territory.
+    assert "Okafor" not in client.get("/capture/hcps?hcp_q=okafor", headers=HTMX).text
+
+
+def test_hcp_search_works_without_javascript(client, as_role):
+    as_role("sales_rep")
+    page = client.get("/capture?hcp_q=ada").text
+    assert page.lstrip().startswith("<!doctype")
+    assert "Ada Patel" in page
+
+
+def test_barrier_filter_fragment_keeps_chosen_barriers(client, as_role):
+    as_role("sales_rep")
+    response = client.get(
+        "/capture/barriers?hcp=H1&q=order+set&barrier=ACC-PA-002", headers=HTMX
+    )
+    fragment = response.text
+    assert response.status_code == 200 and 'id="barrier-list"' in fragment
+    assert "<html" not in fragment
+    chosen = re.search(r'value="ACC-PA-002"\s+checked', fragment)
+    assert chosen, "the chosen barrier stays checked while filtering"
+    assert "order set" in fragment.lower()
+
+
+def test_barrier_filters_by_category_and_journey_stage(client, as_role):
+    as_role("sales_rep")
+    fragment = client.get(
+        "/capture/barriers?hcp=H1&category=systems&journey_stage=prescribing", headers=HTMX
+    ).text
+    codes = set(re.findall(r'name="barrier" value="([A-Z0-9-]+)"', fragment))
+    assert codes and all(code.startswith("SYS-") for code in codes)
+
+
+def test_capture_with_htmx_boost_creates_and_redirects_to_the_plays(client, as_role):
+    as_role("sales_rep")
+    form = _form(note="PA keeps bouncing")
+    response = client.post("/capture", data=form, headers={**HTMX, "HX-Boosted": "true"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/observations/{form['id']}"
+    observation = db.session.get(Observation, form["id"])
+    assert [b.code for b in observation.barriers] == ["ACC-PA-002"]
+    assert observation.note == "PA keeps bouncing" and observation.brand.code == "ONC"
+    assert observation.author_role == "sales_rep" and observation.territory.code == "T1"
+    page = client.get(response.headers["Location"]).text
+    assert "Logged 1 barrier" in page and "Customer goal" in page
+
+
+def test_capture_as_a_plain_form_post_without_javascript(client, as_role):
+    as_role("frm")
+    form = _form(barrier=["ACC-PA-002", "ACC-APL-001"])
+    response = client.post("/capture", data=form, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Logged 2 barriers" in response.text
+    assert response.text.count('class="panel play"') == 2
+
+
+def test_no_barrier_re_renders_the_form_with_an_inline_error(client, as_role):
+    as_role("sales_rep")
+    response = client.post("/capture", data=_form(barrier=[], note="keep me"))
+    assert response.status_code == 422
+    assert "Choose at least one barrier." in response.text or "Choose between 1" in response.text
+    assert "keep me" in response.text  # nothing the user typed is lost
+    assert _count() == 0
+
+
+def test_unknown_barrier_and_long_note_are_refused_with_field_messages(client, as_role):
+    as_role("sales_rep")
+    response = client.post("/capture", data=_form(barrier=["NOPE-001"], note="x" * 1001))
+    assert response.status_code == 422
+    assert "Keep the note under 1000 characters." in response.text
+    assert _count() == 0
+    response = client.post("/capture", data=_form(barrier=["NOPE-001"]))
+    assert response.status_code == 422
+    assert "Unknown or retired barrier: NOPE-001." in response.text
+    assert _count() == 0
+
+
+def test_double_submit_is_idempotent(client, as_role):
+    as_role("sales_rep")
+    form = _form()
+    first = client.post("/capture", data=form)
+    second = client.post("/capture", data=form)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _count() == 1
+    audits = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "observation_created")
+    ).all()
+    assert len(audits) == 1 and audits[0].entity_id == form["id"]
+
+
+def test_reusing_an_id_for_different_content_is_refused(client, as_role):
+    as_role("sales_rep")
+    form = _form()
+    client.post("/capture", data=form)
+    response = client.post("/capture", data={**form, "note": "something else"})
+    assert response.status_code == 422
+    assert "already used for a different observation" in response.text
+    assert db.session.get(Observation, form["id"]).note == ""
+
+
+def test_future_time_is_refused(client, as_role):
+    as_role("sales_rep")
+    response = client.post("/capture", data=_form(observed_at="2999-01-01T10:00:00+00:00"))
+    assert response.status_code == 422
+    assert "cannot be in the future" in response.text
+    assert _count() == 0
+
+
+def test_the_form_carries_a_fresh_client_id_and_time(client, as_role):
+    as_role("sales_rep")
+    page = client.get("/capture?hcp=H1").text
+    ids = re.findall(r'name="id" value="([0-9a-f-]{36})"', page)
+    assert len(ids) == 1 and uuid.UUID(ids[0])
+    assert re.search(r'name="observed_at" value="\d{4}-\d\d-\d\dT[\d:]+\+00:00"', page)
+
+
+def test_frequent_barriers_in_the_territory_come_first(client, as_role, observe):
+    for _ in range(3):
+        observe("frm", barriers=["ACC-APL-001"])
+    as_role("sales_rep")
+    page = client.get("/capture?hcp=H1").text
+    frequent = page.index("Frequent in your territory")
+    assert frequent < page.index('value="ACC-APL-001"') < page.index("All barriers")

@@ -1,0 +1,95 @@
+"""The HQ insight feed: newest first, filters, scope, and cheap live updates."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+HTMX = {"HX-Request": "true"}
+
+
+def _poll_url(html: str) -> str:
+    return re.search(r'id="feed-poll"[^>]*hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
+
+
+def test_feed_lists_newest_first(client, as_role, observe):
+    observe(note="first call")
+    observe(note="second call")
+    as_role("hq_brand")
+    page = client.get("/feed").text
+    assert page.index("second call") < page.index("first call")
+
+
+def test_feed_filters_by_territory_category_brand_and_date(client, as_role, observe, world):
+    observe(hcp="H1", barriers=["ACC-PA-002"], note="t1 access", brand="ONC")
+    observe(hcp="H2", role="district_manager", barriers=["CLN-BIO-001"], note="t2 clinical")
+    observe(hcp="H1", barriers=["CLN-BIO-001"], note="old one", minutes_ago=60 * 24 * 10)
+    as_role("hq_brand")
+
+    def notes(query):
+        html = client.get(f"/feed?{query}", headers=HTMX).text
+        return {n for n in ("t1 access", "t2 clinical", "old one") if n in html}
+
+    assert notes("territory=T2") == {"t2 clinical"}
+    assert notes("category=access") == {"t1 access"}
+    assert notes("brand=ONC") == {"t1 access"}
+    since = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    assert notes(f"date_from={since}") == {"t1 access", "t2 clinical"}
+    old = (datetime.now(UTC) - timedelta(days=10)).date().isoformat()
+    assert notes(f"date_from={old}&date_to={old}") == {"old one"}
+
+
+def test_bad_filter_is_reported_next_to_the_field(client, as_role, observe):
+    observe(note="still listed")
+    as_role("hq_brand")
+    response = client.get("/feed?date_from=yesterday")
+    assert response.status_code == 422
+    assert "Use a date like 2026-11-01." in response.text
+    assert "still listed" in response.text
+    response = client.get("/feed?date_from=2026-11-10&date_to=2026-11-01")
+    assert "The start date is after the end date." in response.text
+
+
+def test_feed_is_scoped_for_district_managers(client, as_role, observe):
+    observe(hcp="H1", note="in district")
+    observe(hcp="H3", role="sales_rep_t3", note="other district")
+    as_role("district_manager")
+    page = client.get("/feed").text
+    assert "in district" in page and "other district" not in page
+
+
+def test_updates_cost_nothing_when_nothing_changed(client, as_role, observe):
+    observe(note="already seen")
+    as_role("hq_brand")
+    poll = _poll_url(client.get("/feed").text)
+    response = client.get(poll, headers=HTMX)
+    assert response.status_code == 204 and response.data == b""
+
+
+def test_updates_prepend_new_items_and_move_the_poll_cursor(client, as_role, observe):
+    observe(note="already seen")
+    as_role("hq_brand")
+    poll = _poll_url(client.get("/feed").text)
+    observe(note="brand new insight")
+    response = client.get(poll, headers=HTMX)
+    assert response.status_code == 200
+    assert "brand new insight" in response.text and "already seen" not in response.text
+    assert 'hx-swap-oob="true"' in response.text
+    assert client.get(_poll_url(response.text), headers=HTMX).status_code == 204
+
+
+def test_updates_respect_filters(client, as_role, observe):
+    as_role("hq_brand")
+    poll = _poll_url(client.get("/feed?territory=T2", headers=HTMX).text)
+    observe(hcp="H1", note="not T2")
+    assert client.get(poll, headers=HTMX).status_code == 204
+
+
+def test_older_pages_neither_skip_nor_repeat(client, as_role, observe):
+    for n in range(30):
+        observe(note=f"call number {n:02d}")
+    as_role("hq_brand")
+    first = client.get("/feed").text
+    older = re.search(r'href="(/feed\?before=[^"]+)"', first).group(1).replace("&amp;", "&")
+    observe(note="arrived in between")
+    second = client.get(older).text
+    seen = re.findall(r"call number (\d\d)", first) + re.findall(r"call number (\d\d)", second)
+    assert sorted(seen) == [f"{n:02d}" for n in range(30)]

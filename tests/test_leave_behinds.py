@@ -1,0 +1,49 @@
+"""The one-page leave-behind PDF, personalised for the practice."""
+
+import io
+
+from pypdf import PdfReader
+
+from webapp.extensions import db
+from webapp.models import AuditEvent
+
+
+def _text(pdf: bytes) -> tuple[str, int]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
+
+
+def test_leave_behind_is_a_one_page_personalised_pdf(client, as_role):
+    as_role("sales_rep")
+    response = client.get("/plays/ACC-PA-002/leave-behind.pdf?hcp=H1")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    text, pages = _text(response.data)
+    assert pages == 1
+    assert "Harbor Oncology Associates" in text
+    assert "For healthcare professionals only" in text
+    assert "Approval code CP-ACC-PA-002-v1" in text
+    audit = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "leave_behind_printed"))
+    assert audit.entity_id == "ACC-PA-002" and audit.detail["hcp"] == "H1"
+
+
+def test_pdf_needs_an_hcp_in_scope(client, as_role):
+    as_role("sales_rep")
+    assert client.get("/plays/ACC-PA-002/leave-behind.pdf").status_code == 404
+    assert client.get("/plays/ACC-PA-002/leave-behind.pdf?hcp=H3").status_code == 404
+    assert client.get("/plays/ACC-PA-002/leave-behind.pdf?hcp=NOPE").status_code == 404
+
+
+def test_play_without_leave_behind_has_no_pdf(client, as_role):
+    as_role("msl")
+    response = client.get("/plays/CLN-BIO-001/leave-behind.pdf?hcp=H1")
+    assert response.status_code == 404
+    assert "This play has no leave-behind." in response.text
+
+
+def test_hq_can_print_for_any_territory(client, as_role):
+    as_role("hq_brand")
+    response = client.get("/plays/ACC-PA-002/leave-behind.pdf?hcp=H3")
+    assert response.status_code == 200
+    assert "Lakeside Skin Clinic" in _text(response.data)[0]
