@@ -43,6 +43,14 @@ PRACTICES = ["{city} Oncology Associates", "{city} Skin & Laser", "{city} Heart 
 CITIES = {"NE-BOS": ["Boston", "Cambridge", "Quincy"], "NE-PVD": ["Providence", "Hyannis"],
           "MW-CHI": ["Evanston", "Skokie", "Chicago"], "MW-MKE": ["Milwaukee", "Madison"]}
 FIELD_AUTHORS = ("sales_rep", "msl", "frm", "kam", "pal", "nurse_educator", "idn_director")
+# The people behind the demo accounts; the roles' own names say what they do.
+PEOPLE = ["Sam Rivera", "Dr Lena Brooks", "Marcus Hale", "Ines Duarte", "Tom Becker",
+          "Aisha Khan", "Joanna Price", "Victor Lindqvist", "Hannah Cole", "Raj Mehta",
+          "Chloe Dubois", "Dr Paul Weber", "Nora Fitzgerald", "Dr Mei Chen", "Alex Morgan"]
+# Colleagues in the other territories, so the feed shows the whole country.
+COLLEAGUES = [("sales_rep", "MW-CHI", "Jordan Ellis"), ("frm", "MW-CHI", "Beatriz Lopes"),
+              ("sales_rep", "MW-MKE", "Kyle Anders"), ("msl", "MW-MKE", "Dr Ruth Adler"),
+              ("sales_rep", "NE-PVD", "Olivia Grant"), ("pal", "NE-PVD", "Sofia Marino")]
 
 
 @dataclass
@@ -92,21 +100,27 @@ def _hcps(rng: random.Random, territories: dict[str, Territory], count: int) -> 
     return hcps
 
 
+def _demo_user(email: str, role: str, territory: Territory, name: str, credentials: list) -> User:
+    """Create or refresh a demo user with a new password, noted for printing once."""
+    user = db.session.scalar(db.select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, role=role, territory=territory, name=name)
+        db.session.add(user)
+    password = secrets.token_urlsafe(9)  # 12 characters
+    user.set_password(password)
+    credentials.append((role, email, password))
+    return user
+
+
 def _users(territories: dict[str, Territory]) -> tuple[dict[str, User], list[tuple[str, str, str]]]:
-    """One user per role; every run sets a fresh password and returns it to be printed once."""
+    """One user per role in Boston, plus colleagues elsewhere; each run sets new passwords."""
     users, credentials = {}, []
-    home = territories["NE-BOS"]
-    for role in USER_ROLES:
+    for role, name in zip(USER_ROLES, PEOPLE, strict=True):
         email = f"{role.replace('_', '.')}@{DEMO_DOMAIN}"
-        user = db.session.scalar(db.select(User).where(User.email == email))
-        if user is None:
-            user = User(email=email, role=role, territory=home,
-                        name=role.replace("_", " ").title().replace("Hq", "HQ"))
-            db.session.add(user)
-        password = secrets.token_urlsafe(9)  # 12 characters
-        user.set_password(password)
-        users[role] = user
-        credentials.append((role, email, password))
+        users[role] = _demo_user(email, role, territories["NE-BOS"], name, credentials)
+    for role, code, name in COLLEAGUES:
+        email = f"{role.replace('_', '.')}.{code.lower()}@{DEMO_DOMAIN}"
+        users[(role, code)] = _demo_user(email, role, territories[code], name, credentials)
     return users, credentials
 
 
@@ -114,15 +128,18 @@ def _observations(rng, users, hcps, brands, days: int, count: int) -> int:
     if db.session.scalar(db.select(Observation.id).limit(1)):
         return 0  # the demo's history is written once; re-runs only refresh users
     barriers = db.session.scalars(db.select(Barrier).where(Barrier.retired_at.is_(None))).all()
-    home_hcps = [h for h in hcps if h.territory_id == users["sales_rep"].territory_id]
+    authors = [u for u in users.values() if u.role in FIELD_AUTHORS]
+    hcps_by_territory: dict[int, list[HCP]] = {}
+    for hcp in hcps:
+        hcps_by_territory.setdefault(hcp.territory_id, []).append(hcp)
     now = utcnow()
     # Spread over the whole window, a little busier lately so "rising" has something to show.
-    for n in range(count):
-        role = rng.choice(FIELD_AUTHORS)
-        author = users[role]
+    for _ in range(count):
+        author = rng.choice(authors)
+        role = author.role
         pool = [b for b in barriers if role in b.compliant_for] or barriers
         chosen = rng.sample(pool if rng.random() < 0.7 else barriers, k=rng.choice([1, 1, 1, 2]))
-        hcp = rng.choice(home_hcps)
+        hcp = rng.choice(hcps_by_territory[author.territory_id])
         observed = now - timedelta(days=days * (rng.random() ** 1.3), minutes=rng.randint(5, 600))
         note = rng.choice(chosen[0].signals) if chosen[0].signals and rng.random() < 0.8 else ""
         brand = rng.choice(brands)

@@ -1,5 +1,16 @@
-from flask import Blueprint
+from flask import Blueprint, g
 
 bp = Blueprint("plays", __name__)
+
+
+@bp.app_template_filter("role_name")
+def role_name(code: str) -> str:
+    """The library's name for a role code, looked up once per request."""
+    from .services import role_names
+
+    if "role_names" not in g:
+        g.role_names = role_names()
+    return g.role_names.get(code, code.replace("_", " "))
+
 
 from . import routes  # noqa: E402,F401

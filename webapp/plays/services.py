@@ -23,13 +23,14 @@ class PlayCard:
 
 
 def role_names() -> dict[str, str]:
-    return {code: name for code, name in db.session.execute(db.select(Role.code, Role.name))}
+    names = {code: name for code, name in db.session.execute(db.select(Role.code, Role.name))}
+    names.setdefault("admin", "Administrator")
+    return names
 
 
 def play_cards(barriers: list[Barrier], role: str) -> list[PlayCard]:
     """One card per barrier with its play, saying plainly when `role` must hand it on."""
     names = role_names()
-    names.setdefault("admin", "Administrator")
     return [
         PlayCard(
             barrier=barrier,
