@@ -4,6 +4,7 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import g, request_started
 
 from webapp import create_app
 from webapp.config import TestConfig
@@ -25,9 +26,19 @@ class Config(TestConfig):
     SQLALCHEMY_DATABASE_URI = _database_url()
 
 
+def _fresh_g(sender, **extra):
+    """Start each request with an empty `g`, as in production.
+
+    Tests hold one app context open (to use db.session between requests), and Flask reuses
+    it for every request, so `g` (and Flask-Login's cached user in it) would leak across.
+    """
+    g.__dict__.clear()
+
+
 @pytest.fixture
 def app():
     app = create_app(Config)
+    request_started.connect(_fresh_g, app)
     with app.app_context():
         db.drop_all()
         db.create_all()

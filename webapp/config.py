@@ -29,6 +29,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a tablet left open all day must still submit
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     FEED_POLL_SECONDS = int(os.environ.get("FEED_POLL_SECONDS", "10"))
+    # GET /api/v1/observations holds back items younger than this, so a slow transaction
+    # cannot commit behind a cursor a client already holds.
+    SYNC_SETTLE_SECONDS = float(os.environ.get("SYNC_SETTLE_SECONDS", "2"))
     # Where the SQLite file lives; ignored for PostgreSQL.
     INSTANCE_DIR = str(INSTANCE_DIR)
 
@@ -37,4 +40,5 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test"
     WTF_CSRF_ENABLED = False
+    SYNC_SETTLE_SECONDS = 0
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")

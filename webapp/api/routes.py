@@ -1,20 +1,35 @@
-from flask import jsonify, request
+from flask import current_app, jsonify, request
+from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
 from ..auth.access import roles_required
 from ..capture.services import active_barriers, filter_barriers
 from ..extensions import db
-from ..models import USER_ROLES, Barrier, Play
+from ..models import CAPTURE_ROLES, USER_ROLES, Barrier, Play
+from ..pagination import decode_cursor
+from ..sync.services import observations_since, sync_batch
 from . import bp
-from .schemas import BarrierPageSchema, BarrierQuerySchema
+from .openapi import build_spec
+from .schemas import (
+    BarrierPageSchema,
+    BarrierQuerySchema,
+    ObservationBatchSchema,
+    ObservationPageSchema,
+    ObservationQuerySchema,
+    SyncResponseSchema,
+)
+
+
+def _errors(messages, status=422):
+    return jsonify(errors=messages), status
 
 
 def _load_args(schema):
     try:
         return schema.load(request.args.to_dict()), None
     except ValidationError as error:
-        return None, (jsonify(errors=error.messages), 422)
+        return None, _errors(error.messages)
 
 
 @bp.get("/barriers")
@@ -32,3 +47,39 @@ def barriers():
     items = rows[: args["limit"]]
     next_cursor = items[-1].code if len(rows) > args["limit"] else None
     return jsonify(BarrierPageSchema().dump({"items": items, "next": next_cursor}))
+
+
+@bp.post("/observations")
+@roles_required(*CAPTURE_ROLES)
+def post_observations():
+    """Store a batch of observations; each item answers created, duplicate or rejected."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _errors({"_body": ["Send a JSON object with an 'observations' list."]})
+    try:
+        envelope = ObservationBatchSchema().load(body)
+    except ValidationError as error:
+        return _errors(error.messages)
+    results = sync_batch(current_user, envelope["observations"])
+    return jsonify(SyncResponseSchema().dump({"results": results}))
+
+
+@bp.get("/observations")
+@roles_required(*USER_ROLES)
+def list_observations():
+    """Observations in the caller's scope, oldest first after the `since` cursor."""
+    args, problem = _load_args(ObservationQuerySchema())
+    if problem:
+        return problem
+    if args["since"] and decode_cursor(args["since"]) is None:
+        return _errors({"since": ["Not a cursor this API gave out."]})
+    items, next_cursor = observations_since(
+        current_user, args["since"], args["limit"], current_app.config["SYNC_SETTLE_SECONDS"]
+    )
+    return jsonify(ObservationPageSchema().dump({"items": items, "next": next_cursor}))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of this API, generated from the marshmallow schemas."""
+    return jsonify(build_spec())

@@ -42,3 +42,51 @@ class BarrierQuerySchema(Schema):
 class BarrierPageSchema(Schema):
     items = fields.List(fields.Nested(BarrierSchema))
     next = fields.String(allow_none=True)
+
+
+class ErrorSchema(Schema):
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+class ObservationBatchSchema(Schema):
+    """The sync envelope; each item is validated on its own by capture.ObservationSchema."""
+
+    observations = fields.List(
+        fields.Raw(),
+        required=True,
+        validate=validate.Length(min=1, max=500, error="Send between 1 and 500 observations."),
+    )
+
+
+class SyncResultSchema(Schema):
+    id = fields.Raw(allow_none=True)
+    status = fields.String(validate=validate.OneOf(["created", "duplicate", "rejected"]))
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+class SyncResponseSchema(Schema):
+    results = fields.List(fields.Nested(SyncResultSchema))
+
+
+class ObservationOutSchema(Schema):
+    id = fields.String()
+    hcp = fields.Function(lambda o: o.hcp.external_id)
+    barriers = fields.Function(lambda o: [b.code for b in o.barriers])
+    note = fields.String()
+    observed_at = fields.DateTime()
+    received_at = fields.DateTime()
+    author = fields.Function(lambda o: o.author.email)
+    author_role = fields.String()
+    territory = fields.Function(lambda o: o.territory.code)
+    brand = fields.Function(lambda o: o.brand.code if o.brand else None, allow_none=True)
+    channel = fields.String(attribute="channel_code", allow_none=True)
+
+
+class ObservationQuerySchema(Schema):
+    since = fields.String(load_default="", validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class ObservationPageSchema(Schema):
+    items = fields.List(fields.Nested(ObservationOutSchema))
+    next = fields.String(allow_none=True)

@@ -1,0 +1,159 @@
+"""The sync API: batches in (exactly once, item by item), a stable stream out."""
+
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from webapp.auth.services import issue_token
+from webapp.extensions import db
+from webapp.models import Observation
+
+from .conftest import iso
+
+URL = "/api/v1/observations"
+
+
+@pytest.fixture
+def bearer(world):
+    def headers(role="sales_rep"):
+        return {"Authorization": f"Bearer {issue_token(world['users'][role])}"}
+
+    return headers
+
+
+def item(**overrides):
+    data = {"id": str(uuid.uuid4()), "hcp": "H1", "barriers": ["ACC-PA-002"],
+            "note": "office swamped", "observed_at": iso()}
+    data.update(overrides)
+    return data
+
+
+def _rows():
+    return db.session.scalar(db.select(db.func.count(Observation.id)))
+
+
+def test_created_then_duplicate_on_replay(client, bearer):
+    headers, batch = bearer(), [item(), item(brand="ONC")]
+    first = client.post(URL, json={"observations": batch}, headers=headers)
+    assert first.status_code == 200
+    assert [r["status"] for r in first.json["results"]] == ["created", "created"]
+    again = client.post(URL, json={"observations": batch}, headers=headers)
+    assert [r["status"] for r in again.json["results"]] == ["duplicate", "duplicate"]
+    assert [r["id"] for r in again.json["results"]] == [i["id"] for i in batch]
+    assert _rows() == 2
+
+
+def test_same_id_with_different_content_is_rejected_not_overwritten(client, bearer):
+    headers, original = bearer(), item()
+    client.post(URL, json={"observations": [original]}, headers=headers)
+    changed = {**original, "note": "a different note"}
+    result = client.post(URL, json={"observations": [changed]}, headers=headers).json["results"][0]
+    assert result["status"] == "rejected"
+    assert "already used for a different observation" in result["errors"]["id"][0]
+    assert db.session.get(Observation, original["id"]).note == "office swamped"
+
+
+def test_one_bad_item_never_blocks_the_others(client, bearer):
+    batch = [item(), item(barriers=[]), item(hcp="H3"), "not an object", item(colour="red"),
+             item(observed_at="2026-01-01T10:00:00"), item()]
+    results = client.post(URL, json={"observations": batch}, headers=bearer()).json["results"]
+    assert [r["status"] for r in results] == [
+        "created", "rejected", "rejected", "rejected", "rejected", "rejected", "created"]
+    assert "barriers" in results[1]["errors"]
+    assert results[2]["errors"] == {"hcp": ["No HCP with this id in your territory."]}
+    assert "_item" in results[3]["errors"]
+    assert results[4]["errors"] == {"colour": ["Unknown field."]}
+    assert "observed_at" in results[5]["errors"]
+    assert _rows() == 2
+
+
+def test_malformed_envelopes_get_422_with_field_messages(client, bearer):
+    headers = bearer()
+    not_json = client.post(URL, data="{nope", headers={**headers, "Content-Type": "application/json"})
+    assert not_json.status_code == 422 and "_body" in not_json.json["errors"]
+    missing = client.post(URL, json={"items": []}, headers=headers)
+    assert missing.status_code == 422 and "observations" in missing.json["errors"]
+    too_many = client.post(URL, json={"observations": [item() for _ in range(501)]},
+                           headers=headers)
+    assert too_many.status_code == 422
+    assert too_many.json["errors"]["observations"] == ["Send between 1 and 500 observations."]
+    assert _rows() == 0
+
+
+def test_oversized_body_gets_413(client, bearer):
+    huge = {"observations": [item(note="x" * 1000) for _ in range(400)], "pad": "y" * 2_500_000}
+    response = client.post(URL, json=huge, headers=bearer())
+    assert response.status_code == 413 and "errors" in response.json
+    assert _rows() == 0
+
+
+def test_writes_need_a_capture_role(client, bearer):
+    response = client.post(URL, json={"observations": [item()]}, headers=bearer("hq_brand"))
+    assert response.status_code == 403
+    assert client.post(URL, json={"observations": [item()]}).status_code == 401
+
+
+def test_browser_session_writes_need_the_csrf_header(app, client, as_role):
+    as_role("sales_rep")
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post(URL, json={"observations": [item()]})
+    assert response.status_code == 400 and "csrf" in response.json["errors"]
+    assert _rows() == 0
+
+
+def test_listing_is_scoped_and_pages_neither_skip_nor_repeat(client, bearer, observe):
+    for n in range(7):
+        observe(note=f"t1 call {n}")
+    observe(role="sales_rep_t3", hcp="H3", note="other district")
+    headers = bearer("sales_rep")
+    seen, since = [], ""
+    while True:
+        page = client.get(f"{URL}?limit=3&since={since}", headers=headers).json
+        seen += [i["note"] for i in page["items"]]
+        if len(seen) == 3:
+            observe(note="arrived mid-way")
+        if not page["next"]:
+            break
+        since = page["next"]
+    assert sorted(seen) == sorted([f"t1 call {n}" for n in range(7)] + ["arrived mid-way"])
+    assert "other district" not in seen
+
+
+def test_listed_items_have_the_documented_fields(client, bearer, observe):
+    observe(note="shape check", brand="ONC")
+    first = client.get(URL, headers=bearer("hq_brand")).json["items"][0]
+    assert first["hcp"] == "H1" and first["barriers"] == ["ACC-PA-002"]
+    assert first["territory"] == "T1" and first["brand"] == "ONC"
+    assert first["author_role"] == "sales_rep" and first["observed_at"].endswith("+00:00")
+
+
+def test_bad_cursor_is_a_422(client, bearer):
+    response = client.get(f"{URL}?since=garbage", headers=bearer())
+    assert response.status_code == 422 and "since" in response.json["errors"]
+
+
+def test_openapi_describes_the_sync_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert {"get", "post"} <= set(spec["paths"]["/api/v1/observations"])
+    assert "Observation" in spec["components"]["schemas"]
+
+
+ids = st.sampled_from([str(uuid.UUID(int=n, version=4)) for n in range(1, 7)])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(ids, min_size=1, max_size=6), min_size=1, max_size=6))
+def test_any_interleaving_of_replays_yields_one_row_per_id(client, bearer, batches):
+    db.session.execute(db.delete(Observation))  # rows of observation_barrier cascade
+    db.session.commit()
+    headers = bearer()
+    content = {i: item(id=i, note=f"note {i}") for batch in batches for i in batch}
+    for batch in batches:
+        response = client.post(URL, json={"observations": [content[i] for i in batch]},
+                               headers=headers)
+        assert all(r["status"] in ("created", "duplicate") for r in response.json["results"])
+    stored = db.session.scalars(db.select(Observation.id)).all()
+    assert sorted(stored) == sorted(content)

@@ -1,0 +1,71 @@
+"""Sync: every item of a batch on its own through the one write path; a stable stream out."""
+
+from datetime import timedelta
+
+from marshmallow import ValidationError
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import selectinload
+
+from ..capture.schemas import ObservationSchema
+from ..capture.services import record_observation
+from ..extensions import db
+from ..models import Observation, User, utcnow
+from ..pagination import decode_cursor, encode_cursor
+from ..scope import visible_observations
+
+REJECTED = "rejected"
+
+
+def _client_id(item):
+    """The id to echo back: whatever the client sent, if it is a plain value."""
+    if isinstance(item, dict) and isinstance(item.get("id"), str | int):
+        return item["id"]
+    return None
+
+
+def sync_batch(author: User, items: list) -> list[dict]:
+    """Store each observation of a batch independently; one bad item never blocks the rest."""
+    schema = ObservationSchema()
+    results = []
+    for item in items:
+        result = {"id": _client_id(item), "status": REJECTED, "errors": {}}
+        try:
+            if not isinstance(item, dict):
+                raise ValidationError({"_item": ["Each observation must be a JSON object."]})
+            data = schema.load(item)
+            observation, status = record_observation(author, data)
+            result.update(id=observation.id, status=status)
+        except ValidationError as error:
+            db.session.rollback()
+            messages = error.messages
+            result["errors"] = messages if isinstance(messages, dict) else {"_item": messages}
+        results.append(result)
+    return results
+
+
+def observations_since(user: User, cursor: str, limit: int, settle_seconds: float):
+    """Observations in the user's scope received after the cursor, oldest first.
+
+    Items younger than `settle_seconds` are held back, so a transaction that started earlier
+    but commits later cannot slip in behind a cursor a client already holds.
+    """
+    query = visible_observations(db.select(Observation), user)
+    query = query.where(Observation.received_at <= utcnow() - timedelta(seconds=settle_seconds))
+    if cursor:
+        at, row_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Observation.received_at > at,
+                and_(Observation.received_at == at, Observation.id > row_id),
+            )
+        )
+    query = query.order_by(Observation.received_at, Observation.id).options(
+        selectinload(Observation.barriers),
+        selectinload(Observation.hcp),
+        selectinload(Observation.author),
+        selectinload(Observation.territory),
+        selectinload(Observation.brand),
+    )
+    items = list(db.session.scalars(query.limit(limit)))
+    next_cursor = encode_cursor(items[-1].received_at, items[-1].id) if items else None
+    return items, next_cursor
