@@ -13,6 +13,8 @@ def _routes(observation_id):
     """(method, url, headers, data, roles allowed, status when allowed)."""
     capture = {"id": "5f0c6b1e-8a63-4c55-9d4e-1b2f3a4c5d6e", "hcp": "H1",
                "barrier": "ACC-PA-002", "observed_at": iso()}
+    sync = {"observations": [{"id": "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d", "hcp": "H1",
+                              "barriers": ["ACC-PA-002"], "observed_at": iso()}]}
     return [
         ("GET", "/capture", {}, None, CAPTURE_ROLES, 200),
         ("GET", "/capture?hcp=H1", {}, None, CAPTURE_ROLES, 200),
@@ -26,7 +28,18 @@ def _routes(observation_id):
         ("GET", "/feed?category=access", HTMX, None, FEED_ROLES, 200),
         ("GET", "/feed/updates", HTMX, None, FEED_ROLES, 200),
         ("GET", "/api/v1/barriers?limit=2", {}, None, USER_ROLES, 200),
+        ("GET", "/api/v1/hcps", {}, None, USER_ROLES, 200),
+        ("GET", "/api/v1/reference", {}, None, USER_ROLES, 200),
+        ("GET", "/api/v1/me", {}, None, USER_ROLES, 200),
+        ("GET", "/api/v1/observations", {}, None, USER_ROLES, 200),
+        ("POST", "/api/v1/observations", {}, sync, CAPTURE_ROLES, 200),
     ]
+
+
+def _call(client, method, url, headers, data):
+    if url.startswith("/api/") and data is not None:
+        return client.open(url, method=method, headers=headers, json=data)
+    return client.open(url, method=method, headers=headers, data=data)
 
 
 ROUTE_IDS = [f"{m} {u}" for m, u, *_ in _routes("OBS")]
@@ -38,7 +51,7 @@ def test_every_role_on_every_route(client, as_role, observe, role, index):
     observation = observe("sales_rep")
     method, url, headers, data, allowed, ok_status = _routes(observation.id)[index]
     as_role(role)
-    response = client.open(url, method=method, headers=headers, data=data)
+    response = _call(client, method, url, headers, data)
     if role in allowed:
         assert response.status_code == ok_status, response.text[:300]
     else:
@@ -49,7 +62,7 @@ def test_every_role_on_every_route(client, as_role, observe, role, index):
 def test_anonymous_is_sent_to_sign_in(client, observe, index):
     observation = observe("sales_rep")
     method, url, headers, data, _allowed, _ok = _routes(observation.id)[index]
-    response = client.open(url, method=method, headers=headers, data=data)
+    response = _call(client, method, url, headers, data)
     if url.startswith("/api/"):
         assert response.status_code == 401
         assert response.json["errors"]["_auth"]

@@ -73,3 +73,20 @@ def test_bad_query_gets_422_with_field_messages(client, world):
 def test_unknown_api_path_is_json(client, world):
     response = client.get("/api/v1/nothing-here", headers=_bearer(world))
     assert response.status_code == 404 and "errors" in response.json
+
+
+def test_hcps_lists_the_callers_territory_only(client, world):
+    items = client.get("/api/v1/hcps", headers=_bearer(world)).json["items"]
+    assert [i["external_id"] for i in items] == ["H1"]
+    assert items[0]["account"] == "Harbor Oncology Associates" and items[0]["territory"] == "T1"
+    everyone = client.get("/api/v1/hcps?limit=2", headers=_bearer(world, "hq_brand")).json
+    assert [i["external_id"] for i in everyone["items"]] == ["H1", "H2"]
+    rest = client.get(f"/api/v1/hcps?cursor={everyone['next']}", headers=_bearer(world, "hq_brand"))
+    assert [i["external_id"] for i in rest.json["items"]] == ["H3"] and rest.json["next"] is None
+
+
+def test_me_tells_who_is_signed_in(client, as_role):
+    as_role("frm")
+    me = client.get("/api/v1/me").json
+    assert me["role"] == "frm" and me["territory"] == "T1" and me["can_capture"] is True
+    assert me["csrf_token"]

@@ -46,6 +46,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .leave_behinds import bp as leave_behinds_bp
     from .library import bp as library_bp
     from .plays import bp as plays_bp
+    from .pwa import bp as pwa_bp
 
     for bp in (
         auth_bp,
@@ -57,6 +58,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         library_bp,
         hcps_bp,
         demo_bp,
+        pwa_bp,
     ):
         app.register_blueprint(bp)
 

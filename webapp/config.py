@@ -32,6 +32,8 @@ class Config:
     # GET /api/v1/observations holds back items younger than this, so a slow transaction
     # cannot commit behind a cursor a client already holds.
     SYNC_SETTLE_SECONDS = float(os.environ.get("SYNC_SETTLE_SECONDS", "2"))
+    # Mixed into the service worker's cache version; change it to force an app update.
+    ASSET_VERSION_SALT = os.environ.get("ASSET_VERSION_SALT", "")
     # Where the SQLite file lives; ignored for PostgreSQL.
     INSTANCE_DIR = str(INSTANCE_DIR)
 

@@ -9,6 +9,10 @@ from ..capture.schemas import ObservationSchema
 from .schemas import (
     BarrierPageSchema,
     BarrierQuerySchema,
+    HCPPageSchema,
+    HCPQuerySchema,
+    MeSchema,
+    ReferenceSchema,
     ErrorSchema,
     ObservationPageSchema,
     ObservationQuerySchema,
@@ -45,6 +49,7 @@ def build_spec() -> dict:
     batch = {
         "type": "object",
         "required": ["observations"],
+        "additionalProperties": False,
         "properties": {
             "observations": {
                 "type": "array",
@@ -63,6 +68,37 @@ def build_spec() -> dict:
                 "security": security,
                 "parameters": [{"in": "query", "schema": BarrierQuerySchema}],
                 "responses": {"200": _json("BarrierPage", "A page of barriers."), **ERRORS},
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/hcps",
+        operations={
+            "get": {
+                "summary": "The HCPs in the caller's scope",
+                "security": security,
+                "parameters": [{"in": "query", "schema": HCPQuerySchema}],
+                "responses": {"200": _json(HCPPageSchema, "A page of HCPs."), **ERRORS},
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/reference",
+        operations={
+            "get": {
+                "summary": "Display names for the library's codes, and the brands",
+                "security": security,
+                "responses": {"200": _json(ReferenceSchema, "Names by code."), **ERRORS},
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/me",
+        operations={
+            "get": {
+                "summary": "The signed-in user and a CSRF token for session writes",
+                "security": security,
+                "responses": {"200": _json(MeSchema, "The caller."), **ERRORS},
             }
         },
     )

@@ -1,19 +1,26 @@
 from flask import current_app, jsonify, request
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
 from ..auth.access import roles_required
 from ..capture.services import active_barriers, filter_barriers
 from ..extensions import db
-from ..models import CAPTURE_ROLES, USER_ROLES, Barrier, Play
+from ..models import CAPTURE_ROLES, HCP, USER_ROLES, Barrier, Play
 from ..pagination import decode_cursor
+from ..scope import scoped
+from ..library.services import reference_data
 from ..sync.services import observations_since, sync_batch
 from . import bp
 from .openapi import build_spec
 from .schemas import (
     BarrierPageSchema,
     BarrierQuerySchema,
+    HCPPageSchema,
+    HCPQuerySchema,
+    MeSchema,
+    ReferenceSchema,
     ObservationBatchSchema,
     ObservationPageSchema,
     ObservationQuerySchema,
@@ -47,6 +54,40 @@ def barriers():
     items = rows[: args["limit"]]
     next_cursor = items[-1].code if len(rows) > args["limit"] else None
     return jsonify(BarrierPageSchema().dump({"items": items, "next": next_cursor}))
+
+
+@bp.get("/hcps")
+@roles_required(*USER_ROLES)
+def hcps():
+    """The HCPs in the caller's scope, by external id, for offline capture."""
+    args, problem = _load_args(HCPQuerySchema())
+    if problem:
+        return problem
+    query = scoped(db.select(HCP), current_user, HCP.territory_id).options(
+        selectinload(HCP.territory)
+    )
+    if args["cursor"]:
+        query = query.where(HCP.external_id > args["cursor"])
+    rows = list(db.session.scalars(query.order_by(HCP.external_id).limit(args["limit"] + 1)))
+    items = rows[: args["limit"]]
+    next_cursor = items[-1].external_id if len(rows) > args["limit"] else None
+    return jsonify(HCPPageSchema().dump({"items": items, "next": next_cursor}))
+
+
+@bp.get("/reference")
+@roles_required(*USER_ROLES)
+def reference():
+    """Names for category, stage, role and channel codes, and the brands."""
+    return jsonify(ReferenceSchema().dump(reference_data()))
+
+
+@bp.get("/me")
+@roles_required(*USER_ROLES)
+def me():
+    """Who is signed in, and a CSRF token for the outbox's session-authenticated writes."""
+    payload = MeSchema().dump(current_user)
+    payload["csrf_token"] = generate_csrf()
+    return jsonify(payload)
 
 
 @bp.post("/observations")

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 class LeaveBehindSchema(Schema):
     title = fields.String()
     steps = fields.List(fields.String())
+    approval_code = fields.String()
 
 
 class PlaySchema(Schema):
@@ -90,3 +91,46 @@ class ObservationQuerySchema(Schema):
 class ObservationPageSchema(Schema):
     items = fields.List(fields.Nested(ObservationOutSchema))
     next = fields.String(allow_none=True)
+
+
+class HCPSchema(Schema):
+    external_id = fields.String()
+    name = fields.String()
+    specialty = fields.String()
+    account = fields.String()
+    segment = fields.String()
+    territory = fields.Function(lambda h: h.territory.code)
+
+
+class HCPQuerySchema(Schema):
+    cursor = fields.String(load_default="", validate=validate.Length(max=64))
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
+
+
+class HCPPageSchema(Schema):
+    items = fields.List(fields.Nested(HCPSchema))
+    next = fields.String(allow_none=True)
+
+
+class MeSchema(Schema):
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+    territory = fields.Function(lambda u: u.territory.code)
+    can_capture = fields.Boolean()
+    csrf_token = fields.String()
+
+
+class BrandSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+
+
+class ReferenceSchema(Schema):
+    """Display names for the library's codes, and the brands, for rendering on the device."""
+
+    categories = fields.Dict(keys=fields.String(), values=fields.String())
+    journey_stages = fields.Dict(keys=fields.String(), values=fields.String())
+    roles = fields.Dict(keys=fields.String(), values=fields.String())
+    channels = fields.Dict(keys=fields.String(), values=fields.String())
+    brands = fields.List(fields.Nested(BrandSchema))

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import (
     AdoptionStage,
     Barrier,
+    Brand,
     Category,
     Channel,
     JourneyStage,
@@ -177,3 +178,18 @@ def load_library(path: Path | str = SHIPPED_LIBRARY) -> LoadReport:
         db.session.rollback()
         raise LibraryError(f"{path} refers to an unknown code: {error.orig}") from error
     return report
+
+
+def reference_data() -> dict:
+    """Display names for every code of the library, and the brands."""
+
+    def names(model):
+        return dict(db.session.execute(db.select(model.code, model.name).order_by(model.position)).all())
+
+    return {
+        "categories": names(Category),
+        "journey_stages": names(JourneyStage),
+        "roles": names(Role),
+        "channels": names(Channel),
+        "brands": db.session.scalars(db.select(Brand).order_by(Brand.name)).all(),
+    }
