@@ -162,3 +162,9 @@ def test_frequent_barriers_in_the_territory_come_first(client, as_role, observe)
     page = client.get("/capture?hcp=H1").text
     frequent = page.index("Frequent in your territory")
     assert frequent < page.index('value="ACC-APL-001"') < page.index("All barriers")
+
+
+def test_search_wildcards_are_taken_literally(client, as_role):
+    as_role("sales_rep")
+    assert "Ada Patel" not in client.get("/capture/hcps?hcp_q=%25", headers=HTMX).text
+    assert "Ada Patel" not in client.get("/capture/hcps?hcp_q=_", headers=HTMX).text

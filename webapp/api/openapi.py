@@ -9,13 +9,13 @@ from ..capture.schemas import ObservationSchema
 from .schemas import (
     BarrierPageSchema,
     BarrierQuerySchema,
+    ErrorSchema,
     HCPPageSchema,
     HCPQuerySchema,
     MeSchema,
-    ReferenceSchema,
-    ErrorSchema,
     ObservationPageSchema,
     ObservationQuerySchema,
+    ReferenceSchema,
     SyncResponseSchema,
 )
 
@@ -30,6 +30,34 @@ ERRORS = {
     "422": _json("Error", "Invalid input; `errors` maps each field to its messages."),
 }
 
+# Each item is validated on its own, so the envelope only bounds the list.
+SYNC_BATCH = {
+    "type": "object",
+    "required": ["observations"],
+    "additionalProperties": False,
+    "properties": {
+        "observations": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 500,
+            "items": {"$ref": "#/components/schemas/Observation"},
+        }
+    },
+}
+
+
+def _operation(summary, response, description, query=None, body=None, extra=None):
+    operation = {
+        "summary": summary,
+        "security": [{"bearer": []}],
+        "responses": {"200": _json(response, description), **(extra or {}), **ERRORS},
+    }
+    if query is not None:
+        operation["parameters"] = [{"in": "query", "schema": query}]
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return operation
+
 
 @cache
 def build_spec() -> dict:
@@ -42,85 +70,29 @@ def build_spec() -> dict:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
-    spec.components.schema("BarrierPage", schema=BarrierPageSchema)
     spec.components.schema("Observation", schema=ObservationSchema)
-    spec.components.schema("ObservationPage", schema=ObservationPageSchema)
-    spec.components.schema("SyncResponse", schema=SyncResponseSchema)
-    batch = {
-        "type": "object",
-        "required": ["observations"],
-        "additionalProperties": False,
-        "properties": {
-            "observations": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 500,
-                "items": {"$ref": "#/components/schemas/Observation"},
-            }
+    paths = {
+        "/api/v1/barriers": {"get": _operation(
+            "The barrier library with plays and leave-behinds", BarrierPageSchema,
+            "A page of barriers.", query=BarrierQuerySchema)},
+        "/api/v1/hcps": {"get": _operation(
+            "The HCPs in the caller's scope", HCPPageSchema, "A page of HCPs.",
+            query=HCPQuerySchema)},
+        "/api/v1/reference": {"get": _operation(
+            "Display names for the library's codes, and the brands", ReferenceSchema,
+            "Names by code.")},
+        "/api/v1/me": {"get": _operation(
+            "The signed-in user and a CSRF token for session writes", MeSchema, "The caller.")},
+        "/api/v1/observations": {
+            "get": _operation(
+                "Observations in the caller's scope, oldest first after `since`",
+                ObservationPageSchema, "A page of observations.", query=ObservationQuerySchema),
+            "post": _operation(
+                "Sync up to 500 observations; idempotent on each item's id", SyncResponseSchema,
+                "One result per item, in order.", body=SYNC_BATCH,
+                extra={"413": _json("Error", "The body is larger than the server accepts.")}),
         },
     }
-    security = [{"bearer": []}]
-    spec.path(
-        path="/api/v1/barriers",
-        operations={
-            "get": {
-                "summary": "The barrier library with plays and leave-behinds",
-                "security": security,
-                "parameters": [{"in": "query", "schema": BarrierQuerySchema}],
-                "responses": {"200": _json("BarrierPage", "A page of barriers."), **ERRORS},
-            }
-        },
-    )
-    spec.path(
-        path="/api/v1/hcps",
-        operations={
-            "get": {
-                "summary": "The HCPs in the caller's scope",
-                "security": security,
-                "parameters": [{"in": "query", "schema": HCPQuerySchema}],
-                "responses": {"200": _json(HCPPageSchema, "A page of HCPs."), **ERRORS},
-            }
-        },
-    )
-    spec.path(
-        path="/api/v1/reference",
-        operations={
-            "get": {
-                "summary": "Display names for the library's codes, and the brands",
-                "security": security,
-                "responses": {"200": _json(ReferenceSchema, "Names by code."), **ERRORS},
-            }
-        },
-    )
-    spec.path(
-        path="/api/v1/me",
-        operations={
-            "get": {
-                "summary": "The signed-in user and a CSRF token for session writes",
-                "security": security,
-                "responses": {"200": _json(MeSchema, "The caller."), **ERRORS},
-            }
-        },
-    )
-    spec.path(
-        path="/api/v1/observations",
-        operations={
-            "get": {
-                "summary": "Observations in the caller's scope, oldest first after `since`",
-                "security": security,
-                "parameters": [{"in": "query", "schema": ObservationQuerySchema}],
-                "responses": {"200": _json("ObservationPage", "A page of observations."), **ERRORS},
-            },
-            "post": {
-                "summary": "Sync up to 500 observations; idempotent on each item's id",
-                "security": security,
-                "requestBody": {"required": True, "content": {"application/json": {"schema": batch}}},
-                "responses": {
-                    "200": _json("SyncResponse", "One result per item, in order."),
-                    "413": _json("Error", "The body is larger than the server accepts."),
-                    **ERRORS,
-                },
-            },
-        },
-    )
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -7,10 +7,10 @@ from sqlalchemy.orm import selectinload
 from ..auth.access import roles_required
 from ..capture.services import active_barriers, filter_barriers
 from ..extensions import db
-from ..models import CAPTURE_ROLES, HCP, USER_ROLES, Barrier, Play
-from ..pagination import decode_cursor
-from ..scope import scoped
 from ..library.services import reference_data
+from ..models import CAPTURE_ROLES, HCP, USER_ROLES, Barrier, Play
+from ..pagination import decode_cursor, page_by_key
+from ..scope import scoped
 from ..sync.services import observations_since, sync_batch
 from . import bp
 from .openapi import build_spec
@@ -20,10 +20,10 @@ from .schemas import (
     HCPPageSchema,
     HCPQuerySchema,
     MeSchema,
-    ReferenceSchema,
     ObservationBatchSchema,
     ObservationPageSchema,
     ObservationQuerySchema,
+    ReferenceSchema,
     SyncResponseSchema,
 )
 
@@ -47,12 +47,8 @@ def barriers():
     if problem:
         return problem
     query = filter_barriers(active_barriers(), args["q"], args["category"], args["journey_stage"])
-    if args["cursor"]:
-        query = query.where(Barrier.code > args["cursor"])
     query = query.options(selectinload(Barrier.play).selectinload(Play.leave_behind))
-    rows = list(db.session.scalars(query.order_by(Barrier.code).limit(args["limit"] + 1)))
-    items = rows[: args["limit"]]
-    next_cursor = items[-1].code if len(rows) > args["limit"] else None
+    items, next_cursor = page_by_key(query, Barrier.code, args["cursor"], args["limit"])
     return jsonify(BarrierPageSchema().dump({"items": items, "next": next_cursor}))
 
 
@@ -66,11 +62,7 @@ def hcps():
     query = scoped(db.select(HCP), current_user, HCP.territory_id).options(
         selectinload(HCP.territory)
     )
-    if args["cursor"]:
-        query = query.where(HCP.external_id > args["cursor"])
-    rows = list(db.session.scalars(query.order_by(HCP.external_id).limit(args["limit"] + 1)))
-    items = rows[: args["limit"]]
-    next_cursor = items[-1].external_id if len(rows) > args["limit"] else None
+    items, next_cursor = page_by_key(query, HCP.external_id, args["cursor"], args["limit"])
     return jsonify(HCPPageSchema().dump({"items": items, "next": next_cursor}))
 
 

@@ -2,10 +2,10 @@ import sys
 
 import click
 
-from . import bp
-from .services import UserError, create_user, issue_token
 from ..extensions import db
 from ..models import User
+from . import bp
+from .services import UserError, create_user, issue_token
 
 
 @bp.cli.command("create")

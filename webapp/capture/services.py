@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from marshmallow import ValidationError
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import record
@@ -51,18 +51,19 @@ def recent_hcps(user: User, limit: int = RECENT_HCPS) -> list[HCP]:
 def search_hcps(user: User, q: str, limit: int = 20) -> list[HCP]:
     """HCPs in the user's scope whose name, account or specialty contains every word of q."""
     query = scoped(db.select(HCP), user, HCP.territory_id)
-    for word in q.split()[:5]:
-        pattern = f"%{_escape_like(word.lower())}%"
-        query = query.where(
-            func.lower(HCP.name).like(pattern, escape="\\")
-            | func.lower(HCP.account).like(pattern, escape="\\")
-            | func.lower(HCP.specialty).like(pattern, escape="\\")
-        )
+    query = contains_every_word(query, q, HCP.name, HCP.account, HCP.specialty)
     return list(db.session.scalars(query.order_by(HCP.name).limit(limit)))
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def contains_every_word(query, q: str, *columns, max_words: int = 6):
+    """Keep rows where each word of q appears (case-insensitively) in one of the columns."""
+    for word in q.split()[:max_words]:
+        escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
+        )
+    return query
 
 
 @dataclass
@@ -83,14 +84,7 @@ def filter_barriers(query, q: str = "", category: str = "", journey_stage: str =
         query = query.where(Barrier.category_code == category)
     if journey_stage:
         query = query.where(Barrier.journey_stage_code == journey_stage)
-    for word in q.split()[:6]:
-        pattern = f"%{_escape_like(word.lower())}%"
-        query = query.where(
-            func.lower(Barrier.name).like(pattern, escape="\\")
-            | func.lower(Barrier.description).like(pattern, escape="\\")
-            | func.lower(Barrier.code).like(pattern, escape="\\")
-        )
-    return query
+    return contains_every_word(query, q, Barrier.name, Barrier.description, Barrier.code)
 
 
 def barrier_choices(

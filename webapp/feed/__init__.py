@@ -1,9 +1,9 @@
 from flask import Blueprint
 
-from ..pagination import encode_cursor
+from ..pagination import cursor_of
 
 bp = Blueprint("feed", __name__)
-bp.add_app_template_global(encode_cursor)
+bp.add_app_template_global(cursor_of)
 
 
 @bp.app_template_global()

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import and_, or_
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -16,7 +15,7 @@ from ..models import (
     User,
     observation_barrier,
 )
-from ..pagination import decode_cursor, encode_cursor
+from ..pagination import cursor_of, received_after, received_before
 from ..scope import scoped, visible_observations
 
 PAGE_SIZE = 25
@@ -55,7 +54,8 @@ def _filtered(user: User, filters: dict):
     return query
 
 
-def _with_relations(query):
+def with_details(query):
+    """Load what a listed observation shows in a handful of queries, not one per row."""
     return query.options(
         selectinload(Observation.barriers),
         selectinload(Observation.hcp),
@@ -67,36 +67,20 @@ def _with_relations(query):
 
 def feed_page(user: User, filters: dict, page_size: int = PAGE_SIZE) -> FeedPage:
     """One page of the feed, newest received first, older than the `before` cursor if given."""
-    query = _filtered(user, filters)
-    if filters.get("before"):
-        at, row_id = decode_cursor(filters["before"])
-        query = query.where(
-            or_(
-                Observation.received_at < at,
-                and_(Observation.received_at == at, Observation.id < row_id),
-            )
-        )
+    query = received_before(_filtered(user, filters), filters.get("before"))
     query = query.order_by(Observation.received_at.desc(), Observation.id.desc())
-    rows = list(db.session.scalars(_with_relations(query).limit(page_size + 1)))
+    rows = list(db.session.scalars(with_details(query).limit(page_size + 1)))
     items, has_more = rows[:page_size], len(rows) > page_size
-    older = encode_cursor(items[-1].received_at, items[-1].id) if has_more else None
-    newest = encode_cursor(items[0].received_at, items[0].id) if items else filters.get("after")
+    older = cursor_of(items[-1]) if has_more else None
+    newest = cursor_of(items[0]) if items else filters.get("after")
     return FeedPage(items=items, older=older, newest=newest)
 
 
 def newer_than(user: User, filters: dict, cursor: str | None) -> list[Observation]:
     """Items received after the cursor (all matching items if there is none), newest first."""
-    query = _filtered(user, filters)
-    if cursor:
-        at, row_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Observation.received_at > at,
-                and_(Observation.received_at == at, Observation.id > row_id),
-            )
-        )
+    query = received_after(_filtered(user, filters), cursor)
     query = query.order_by(Observation.received_at.desc(), Observation.id.desc())
-    return list(db.session.scalars(_with_relations(query).limit(PAGE_SIZE)))
+    return list(db.session.scalars(with_details(query).limit(PAGE_SIZE)))
 
 
 def filter_options(user: User) -> dict:

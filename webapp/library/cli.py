@@ -1,4 +1,5 @@
 import click
+
 from . import bp
 from .services import SHIPPED_LIBRARY, LibraryError, load_library
 

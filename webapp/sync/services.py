@@ -3,14 +3,13 @@
 from datetime import timedelta
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, or_
-from sqlalchemy.orm import selectinload
 
 from ..capture.schemas import ObservationSchema
 from ..capture.services import record_observation
 from ..extensions import db
+from ..feed.services import with_details
 from ..models import Observation, User, utcnow
-from ..pagination import decode_cursor, encode_cursor
+from ..pagination import cursor_of, received_after
 from ..scope import visible_observations
 
 REJECTED = "rejected"
@@ -51,21 +50,7 @@ def observations_since(user: User, cursor: str, limit: int, settle_seconds: floa
     """
     query = visible_observations(db.select(Observation), user)
     query = query.where(Observation.received_at <= utcnow() - timedelta(seconds=settle_seconds))
-    if cursor:
-        at, row_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Observation.received_at > at,
-                and_(Observation.received_at == at, Observation.id > row_id),
-            )
-        )
-    query = query.order_by(Observation.received_at, Observation.id).options(
-        selectinload(Observation.barriers),
-        selectinload(Observation.hcp),
-        selectinload(Observation.author),
-        selectinload(Observation.territory),
-        selectinload(Observation.brand),
-    )
-    items = list(db.session.scalars(query.limit(limit)))
-    next_cursor = encode_cursor(items[-1].received_at, items[-1].id) if items else None
+    query = received_after(query, cursor).order_by(Observation.received_at, Observation.id)
+    items = list(db.session.scalars(with_details(query).limit(limit)))
+    next_cursor = cursor_of(items[-1]) if items else None
     return items, next_cursor
