@@ -14,6 +14,8 @@ OPERATIONS = [
     ("GET", "/api/v1/me"),
     ("GET", "/api/v1/observations"),
     ("POST", "/api/v1/observations"),
+    ("POST", "/api/v1/suggestions"),
+    ("GET", "/api/v1/suggest-index"),
 ]
 
 

@@ -16,6 +16,8 @@ from .schemas import (
     ObservationPageSchema,
     ObservationQuerySchema,
     ReferenceSchema,
+    SuggestionQuerySchema,
+    SuggestionsSchema,
     SyncResponseSchema,
 )
 
@@ -83,6 +85,13 @@ def build_spec() -> dict:
             "Names by code.")},
         "/api/v1/me": {"get": _operation(
             "The signed-in user and a CSRF token for session writes", MeSchema, "The caller.")},
+        "/api/v1/suggestions": {"post": _operation(
+            "The likeliest barriers for a note, best first (at most 5)", SuggestionsSchema,
+            "Suggestions.", body=SuggestionQuerySchema,
+            extra={"404": _json("Error", "The HCP is not in the caller's scope.")})},
+        "/api/v1/suggest-index": {"get": _operation(
+            "The suggestion index, for ranking on the device when offline", {"type": "object"},
+            "BM25F statistics, expansions and stop words.")},
         "/api/v1/observations": {
             "get": _operation(
                 "Observations in the caller's scope, oldest first after `since`",

@@ -5,12 +5,13 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
 from ..auth.access import roles_required
-from ..capture.services import active_barriers, filter_barriers
+from ..capture.services import active_barriers, filter_barriers, find_hcp
 from ..extensions import db
 from ..library.services import reference_data
 from ..models import CAPTURE_ROLES, HCP, USER_ROLES, Barrier, Play
 from ..pagination import decode_cursor, page_by_key
 from ..scope import scoped
+from ..suggest.services import current_index, suggest
 from ..sync.services import observations_since, sync_batch
 from . import bp
 from .openapi import build_spec
@@ -24,6 +25,8 @@ from .schemas import (
     ObservationPageSchema,
     ObservationQuerySchema,
     ReferenceSchema,
+    SuggestionQuerySchema,
+    SuggestionsSchema,
     SyncResponseSchema,
 )
 
@@ -110,6 +113,29 @@ def list_observations():
         current_user, args["since"], args["limit"], current_app.config["SYNC_SETTLE_SECONDS"]
     )
     return jsonify(ObservationPageSchema().dump({"items": items, "next": next_cursor}))
+
+
+@bp.post("/suggestions")
+@roles_required(*USER_ROLES)
+def suggestions():
+    """The likeliest barriers for a free-text note, best first, at most five."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _errors({"_body": ["Send a JSON object with a 'text' field."]})
+    try:
+        args = SuggestionQuerySchema().load(body)
+    except ValidationError as error:
+        return _errors(error.messages)
+    if args["hcp"] and find_hcp(current_user, args["hcp"]) is None:
+        return _errors({"hcp": ["No HCP with this id in your territory."]}, status=404)
+    return jsonify(SuggestionsSchema().dump({"suggestions": suggest(args["text"])}))
+
+
+@bp.get("/suggest-index")
+@roles_required(*USER_ROLES)
+def suggest_index():
+    """The suggestion index, for ranking on the device when offline."""
+    return jsonify(current_index().to_json())
 
 
 @bp.get("/openapi.json")

@@ -134,3 +134,18 @@ class ReferenceSchema(Schema):
     roles = fields.Dict(keys=fields.String(), values=fields.String())
     channels = fields.Dict(keys=fields.String(), values=fields.String())
     brands = fields.List(fields.Nested(BrandSchema))
+
+
+class SuggestionQuerySchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    hcp = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class SuggestionSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    score = fields.Float()
+
+
+class SuggestionsSchema(Schema):
+    suggestions = fields.List(fields.Nested(SuggestionSchema))

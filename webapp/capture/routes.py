@@ -10,6 +10,7 @@ from ..extensions import db
 from ..htmx import render
 from ..models import CAPTURE_ROLES, USER_ROLES, Brand, Category, JourneyStage, utcnow
 from ..plays.services import play_cards
+from ..suggest.services import suggest
 from . import bp
 from .schemas import ObservationSchema
 from .services import (
@@ -23,6 +24,11 @@ from .services import (
 )
 
 PAGE = "capture/start.html"
+# What an htmx refresh of the barrier list sends: the HCP, what is chosen, the filters.
+CHOSEN_FIELDS = (
+    "#capture-form [name=hcp], #capture-form [name=barrier]:checked, #capture-form [name=q], "
+    "#capture-form [name=category], #capture-form [name=journey_stage]"
+)
 
 
 def _form_from_request(source) -> dict:
@@ -52,12 +58,14 @@ def _page_context(form: dict, errors: dict | None = None, hcp_query: str = "") -
             db.select(JourneyStage).order_by(JourneyStage.position)
         ).all(),
         "brands": db.session.scalars(db.select(Brand).order_by(Brand.name)).all(),
+        "include_chosen": CHOSEN_FIELDS,
     }
     if hcp is None:
         context["recent"] = recent_hcps(current_user)
         context["hcp_results"] = search_hcps(current_user, hcp_query) if hcp_query else []
         context["my_observations"] = recent_observations(current_user)
     else:
+        context["suggestions"] = suggest(form["note"]) if form["note"].strip() else []
         context["choices"] = barrier_choices(
             current_user, form["barriers"], form["q"], form["category"], form["journey_stage"]
         )
@@ -91,6 +99,16 @@ def barriers():
     if find_hcp(current_user, form["hcp"]) is None:
         abort(404, "No HCP with this id in your territory.")
     return render(PAGE, block="barrier_list", **_page_context(form))
+
+
+@bp.get("/capture/suggestions")
+@roles_required(*CAPTURE_ROLES)
+def suggestions():
+    form = _form_from_request(request.args)
+    if find_hcp(current_user, form["hcp"]) is None:
+        abort(404, "No HCP with this id in your territory.")
+    found = suggest(form["note"]) if form["note"].strip() else []
+    return render(PAGE, block="suggestions", suggestions=found, include_chosen=CHOSEN_FIELDS)
 
 
 @bp.post("/capture")

@@ -1,0 +1,1 @@
+"""Barrier suggestion: free text in, the likeliest barriers out."""
