@@ -47,6 +47,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .library import bp as library_bp
     from .plays import bp as plays_bp
     from .pwa import bp as pwa_bp
+    from .safety import bp as safety_bp
 
     for bp in (
         auth_bp,
@@ -59,6 +60,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         hcps_bp,
         demo_bp,
         pwa_bp,
+        safety_bp,
     ):
         app.register_blueprint(bp)
 
@@ -67,6 +69,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     def index():
         if current_user.can_capture:
             return redirect(url_for("capture.start"))
+        if current_user.role == "drug_safety":
+            return redirect(url_for("safety.queue"))
         return redirect(url_for("feed.index"))
 
     return app

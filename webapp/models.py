@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     event,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -280,6 +281,9 @@ class Observation(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the note reads like a possible adverse event: drug safety must see it in 24 h.
+    safety_flag: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    safety_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Hash of the content the client sent, so a replay of the same id can be told apart
     # from a different observation that reuses the id.
     fingerprint: Mapped[str] = mapped_column(String(64))
@@ -296,6 +300,7 @@ class Observation(db.Model):
     __table_args__ = (
         Index("ix_observation_feed", "received_at", "id"),
         Index("ix_observation_territory_feed", "territory_id", "received_at", "id"),
+        Index("ix_observation_safety", "safety_flag", "received_at"),
     )
 
     @staticmethod

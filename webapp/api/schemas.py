@@ -81,6 +81,7 @@ class ObservationOutSchema(Schema):
     territory = fields.Function(lambda o: o.territory.code)
     brand = fields.Function(lambda o: o.brand.code if o.brand else None, allow_none=True)
     channel = fields.String(attribute="channel_code", allow_none=True)
+    safety_flag = fields.Boolean()
 
 
 class ObservationQuerySchema(Schema):

@@ -12,6 +12,7 @@ from ..models import CAPTURE_ROLES, USER_ROLES, Brand, Category, JourneyStage, u
 from ..plays.services import play_cards
 from ..suggest.services import suggest
 from . import bp
+from .compliance import REPORTING_INSTRUCTIONS
 from .schemas import ObservationSchema
 from .services import (
     barrier_choices,
@@ -132,4 +133,5 @@ def observation(observation_id: str):
     if found is None:
         abort(404, "No such observation in your territory.")
     cards = play_cards(found.barriers, current_user.role)
-    return render("capture/observation.html", observation=found, cards=cards)
+    return render("capture/observation.html", observation=found, cards=cards,
+                  safety_instructions=REPORTING_INSTRUCTIONS)

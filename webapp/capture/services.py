@@ -20,6 +20,7 @@ from ..models import (
     utcnow,
 )
 from ..scope import in_scope, scoped, user_may_see
+from .compliance import check_note
 
 RECENT_HCPS = 6
 FREQUENT_BARRIERS = 8
@@ -161,6 +162,9 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
 
     hcp = find_hcp(author, data["hcp"])
     errors: dict[str, list[str]] = {}
+    note_check = check_note(data["note"])
+    if note_check.identifiers:
+        errors["note"] = [note_check.refusal()]
     if hcp is None:
         errors["hcp"] = ["No HCP with this id in your territory."]
     barriers = list(db.session.scalars(active_barriers().where(Barrier.code.in_(codes))))
@@ -190,6 +194,8 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
         received_at=utcnow(),
         fingerprint=fingerprint,
         barriers=barriers,
+        safety_flag=note_check.safety_flag,
+        safety_terms=note_check.adverse_event_terms,
     )
     db.session.add(observation)
     record(
@@ -199,6 +205,7 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
         entity_id=observation_id,
         barriers=codes,
         hcp=hcp.external_id,
+        safety_flag=note_check.safety_flag,
     )
     try:
         db.session.commit()
