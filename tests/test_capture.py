@@ -155,13 +155,35 @@ def test_the_form_carries_a_fresh_client_id_and_time(client, as_role):
     assert re.search(r'name="observed_at" value="\d{4}-\d\d-\d\dT[\d:]+\+00:00"', page)
 
 
-def test_frequent_barriers_in_the_territory_come_first(client, as_role, observe):
+def test_likely_barriers_for_the_hcp_come_first(client, as_role, observe):
     for _ in range(3):
         observe("frm", barriers=["ACC-APL-001"])
     as_role("sales_rep")
     page = client.get("/capture?hcp=H1").text
-    frequent = page.index("Frequent in your territory")
-    assert frequent < page.index('value="ACC-APL-001"') < page.index("All barriers")
+    likely = page.index("Likely for Dr Ada Patel")
+    assert likely < page.index('value="ACC-APL-001"') < page.index("All barriers")
+
+
+def test_the_hcps_own_barriers_outrank_the_territorys(world, observe):
+    from webapp.capture.services import likely_barriers
+    from webapp.models import HCP
+
+    other = HCP(external_id="H9", name="Dr Other", specialty="Oncology", account="Elsewhere",
+                territory=world["territories"][0], segment="loyal to competitor")
+    db.session.add(other)
+    db.session.commit()
+    for _ in range(4):
+        observe("frm", hcp="H9", barriers=["ACC-APL-001"])  # busy in the territory
+    observe("frm", hcp="H1", barriers=["CLN-BIO-001"])  # this HCP's own, once
+    rep, h1 = world["users"]["sales_rep"], world["hcps"]["H1"]
+    codes = [b.code for b in likely_barriers(rep, h1)]
+    assert codes[:2] == ["CLN-BIO-001", "ACC-APL-001"]
+    # For an HCP of the same segment as H9, H9's barrier comes first.
+    same_segment = HCP(external_id="H8", name="Dr Same", specialty="Oncology", account="Near",
+                       territory=world["territories"][0], segment="loyal to competitor")
+    db.session.add(same_segment)
+    db.session.commit()
+    assert [b.code for b in likely_barriers(rep, same_segment)][0] == "ACC-APL-001"
 
 
 def test_search_wildcards_are_taken_literally(client, as_role):

@@ -32,7 +32,9 @@
         getAll("/api/v1/barriers?limit=500", "cursor"),
         getAll("/api/v1/hcps?limit=1000", "cursor"),
         getJson("/api/v1/reference"),
-      ]).then(([barriers, hcps, reference]) => ({
+        getJson("/api/v1/suggest-index"),
+      ]).then(([barriers, hcps, reference, suggestIndex]) => ({
+        rank: global.ClearpathSuggest.makeRanker(suggestIndex),
         barriers: barriers,
         byCode: new Map(barriers.map((b) => [b.code, b])),
         hcps: hcps,
@@ -173,6 +175,40 @@
     form.querySelectorAll("input[name=barrier][hidden]").forEach((input) => input.remove());
     renderBrands(data, form);
     form.querySelector("#q").addEventListener("input", () => renderBarriers(data, form));
+    initSuggestions(data, form);
+  }
+
+  // Suggestions as the rep types, ranked on the device; one tap adds a barrier to "Chosen".
+  function initSuggestions(data, form) {
+    const note = form.querySelector("#note");
+    const box = form.querySelector("#suggestions");
+    let timer = null;
+    const render = () => {
+      box.replaceChildren();
+      const text = note.value.trim();
+      const found = text ? data.rank(text, 5) : [];
+      if (!found.length) return;
+      box.append(Object.assign(clone("tpl-heading"), { textContent: "Suggested from your note" }));
+      found.forEach((suggestion) => {
+        const button = clone("tpl-suggestion");
+        button.dataset.code = suggestion.code;
+        button.textContent = "+ " + suggestion.name;
+        box.append(button);
+      });
+    };
+    note.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(render, 200);
+    });
+    box.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-code]");
+      if (!button) return;
+      const input = document.createElement("input");
+      Object.assign(input, { type: "checkbox", name: "barrier", value: button.dataset.code, checked: true, hidden: true });
+      form.append(input);
+      renderBarriers(data, form);
+      input.remove();
+    });
   }
 
   // After an offline capture: what was saved, and each barrier's play from the cached library.

@@ -13,7 +13,7 @@ const SHELL_CACHE = "clearpath-shell-" + VERSION;
 const DATA_CACHE = "clearpath-data";
 const PRECACHE = ["__PRECACHE__"];
 // Read-mostly API data that offline capture needs: network first, cache as fallback.
-const DATA_PATHS = ["/api/v1/barriers", "/api/v1/hcps", "/api/v1/reference"];
+const DATA_PATHS = ["/api/v1/barriers", "/api/v1/hcps", "/api/v1/reference", "/api/v1/suggest-index"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

@@ -68,7 +68,7 @@ def _page_context(form: dict, errors: dict | None = None, hcp_query: str = "") -
     else:
         context["suggestions"] = suggest(form["note"]) if form["note"].strip() else []
         context["choices"] = barrier_choices(
-            current_user, form["barriers"], form["q"], form["category"], form["journey_stage"]
+            current_user, hcp, form["barriers"], form["q"], form["category"], form["journey_stage"]
         )
         if not form["brand"]:
             last = recent_observations(current_user, limit=1)

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from marshmallow import ValidationError
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import record
@@ -90,12 +90,13 @@ def filter_barriers(query, q: str = "", category: str = "", journey_stage: str =
 
 def barrier_choices(
     user: User,
+    hcp: HCP,
     selected_codes: list[str],
     q: str = "",
     category: str = "",
     journey_stage: str = "",
 ) -> BarrierChoices:
-    """What the barrier picker shows: chosen ones, the territory's frequent ones, then matches."""
+    """What the barrier picker shows: chosen ones, the likely ones for this HCP, then matches."""
     choices = BarrierChoices()
     if selected_codes:
         choices.selected = list(
@@ -107,7 +108,7 @@ def barrier_choices(
     filtering = bool(q.strip() or category or journey_stage)
     if not filtering:
         choices.frequent = [
-            b for b in frequent_barriers(user) if b.id not in taken
+            b for b in likely_barriers(user, hcp) if b.id not in taken
         ][:FREQUENT_BARRIERS]
         taken |= {b.id for b in choices.frequent}
     query = filter_barriers(active_barriers(), q, category, journey_stage)
@@ -121,19 +122,31 @@ def barrier_choices(
     return choices
 
 
-def frequent_barriers(user: User, limit: int = FREQUENT_BARRIERS) -> list[Barrier]:
-    """The barriers logged most often in the user's scope over the last 90 days."""
-    counts = (
-        db.select(observation_barrier.c.barrier_id, func.count().label("n"))
+# How much each kind of evidence says "likely for this HCP": the HCP's own open barriers most,
+# then what HCPs of the same segment show, then what the territory hears lately.
+LIKELY_WEIGHTS = {"hcp": 4.0, "segment": 1.0, "territory": 0.5}
+
+
+def likely_barriers(user: User, hcp: HCP, limit: int = FREQUENT_BARRIERS) -> list[Barrier]:
+    """Barriers ordered by what is likely for this HCP, before anything is typed (90 days)."""
+    recent = (
+        db.select(observation_barrier.c.barrier_id.label("barrier_id"),
+                  Observation.hcp_id, HCP.segment)
         .join(Observation, Observation.id == observation_barrier.c.observation_id)
+        .join(HCP, HCP.id == Observation.hcp_id)
         .where(Observation.observed_at >= utcnow() - FREQUENT_WINDOW)
     )
-    counts = scoped(counts, user, Observation.territory_id)
-    counts = counts.group_by(observation_barrier.c.barrier_id).subquery()
+    recent = scoped(recent, user, Observation.territory_id).subquery()
+    score = func.sum(
+        case((recent.c.hcp_id == hcp.id, LIKELY_WEIGHTS["hcp"]), else_=0.0)
+        + case((recent.c.segment == hcp.segment, LIKELY_WEIGHTS["segment"]), else_=0.0)
+        + LIKELY_WEIGHTS["territory"]
+    ).label("score")
+    scores = db.select(recent.c.barrier_id, score).group_by(recent.c.barrier_id).subquery()
     query = (
         active_barriers()
-        .join(counts, counts.c.barrier_id == Barrier.id)
-        .order_by(counts.c.n.desc(), Barrier.code)
+        .join(scores, scores.c.barrier_id == Barrier.id)
+        .order_by(scores.c.score.desc(), Barrier.code)
         .limit(limit)
     )
     return list(db.session.scalars(query))

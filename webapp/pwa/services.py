@@ -17,6 +17,7 @@ SHELL_ASSETS = (
     "js/app.js",
     "js/outbox.js",
     "js/offline.js",
+    "js/suggest.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",
