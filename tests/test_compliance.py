@@ -63,7 +63,8 @@ def test_possible_adverse_events_are_flagged(note, term):
 
 
 @pytest.mark.parametrize("note", ["PA keeps bouncing", "dr worried about cost",
-                                  "office reorganised the front desk"])
+                                  "office reorganised the front desk",
+                                  "new hospitalist group, none knew the pathway"])
 def test_ordinary_notes_are_not_flagged(note):
     assert not check_note(note).safety_flag
 

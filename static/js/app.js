@@ -88,6 +88,11 @@
       showFormErrors(form, { _form: ["Choose at least one barrier."] });
       return;
     }
+    const refusal = await offline.noteRefusal(payload.note);
+    if (refusal) {
+      showFormErrors(form, { note: [refusal] });
+      return;
+    }
     const button = form.querySelector("button[type=submit]:not([formmethod])");
     button.disabled = true;
     try {

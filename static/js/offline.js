@@ -361,11 +361,25 @@
     renderOutbox(root);
   }
 
+  // Why a note may not be stored, by the server's own rules; null when it may (or when the
+  // rules are not on this device yet: the server still refuses it at sync).
+  async function noteRefusal(note) {
+    if (!note) return null;
+    try {
+      const data = await loadData();
+      return global.ClearpathCompliance.makeChecker(data.reference.note_rules)(note).refusal;
+    } catch (error) {
+      return null;
+    }
+  }
+
   // Fetch everything again (through the service worker, which caches it).
   function refreshData() {
     dataPromise = null;
     return loadData();
   }
 
-  global.ClearpathOffline = { initCapture, initLeaveBehind, initOutbox, showSaved, loadData, refreshData };
+  global.ClearpathOffline = {
+    initCapture, initLeaveBehind, initOutbox, showSaved, loadData, refreshData, noteRefusal,
+  };
 })(window);

@@ -135,6 +135,7 @@ class ReferenceSchema(Schema):
     roles = fields.Dict(keys=fields.String(), values=fields.String())
     channels = fields.Dict(keys=fields.String(), values=fields.String())
     brands = fields.List(fields.Nested(BrandSchema))
+    note_rules = fields.Dict(keys=fields.String(), values=fields.Raw())
 
 
 class SuggestionQuerySchema(Schema):

@@ -9,33 +9,41 @@ import re
 from dataclasses import dataclass, field
 
 # Capitalised words that follow "patient" in programme names, not in people's names.
-_NOT_NAMES = {
+_NOT_NAMES = (
     "access", "assistance", "support", "services", "service", "portal", "hub", "program",
     "programme", "education", "journey", "materials", "brochure", "guide", "advocate",
     "advocacy", "navigator", "liaison", "information", "app", "resources", "savings",
-}
-_NAME_AFTER_TITLE = re.compile(
-    r"\b(?i:mr|mrs|ms|miss|mx|pt|patient)\b\.?\s+([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)"
 )
-_DOB = re.compile(
-    r"\b(?:dob|d\.o\.b\.?|date of birth|born(?: on)?)\b[\s:#-]*"
-    r"(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Za-z]+ \d{1,2},? \d{4})",
-    re.IGNORECASE,
-)
-_MRN = re.compile(r"\b(?:mrn|medical record (?:number|no\.?|#))\b[\s:#-]*([A-Za-z0-9-]{3,})", re.IGNORECASE)
-_SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
-_PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\d)")
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 
-_ADVERSE_EVENT = re.compile(
-    r"\b(side[- ]effects?|adverse (?:event|reaction)s?|reactions?|rash(?:es)?|hives|anaphyla\w*|"
-    r"hospitali[sz]\w*|admitted|ended up in the (?:er|ed|icu|hospital)|er visit|icu|"
+# The rules as data, in the regex dialect Python and JavaScript share, so the device can refuse
+# a note before it ever reaches the outbox (static/js/compliance.js compiles the same list).
+# Each: what it finds, the pattern, and whether case is ignored.
+IDENTIFIER_RULES = (
+    ("the patient's name",
+     r"\b(?:[Mm][Rr][Ss]?|[Mm][Ss]|[Mm][Ii][Ss][Ss]|[Mm][Xx]|[Pp][Tt]|[Pp][Aa][Tt][Ii][Ee][Nn][Tt])\b"
+     r"\.?\s+([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)", False),
+    ("a date of birth",
+     r"\b(?:dob|d\.o\.b\.?|date of birth|born(?: on)?)\b[\s:#-]*"
+     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Za-z]+ \d{1,2},? \d{4})", True),
+    ("a medical record number",
+     r"\b(?:mrn|medical record (?:number|no\.?|#))\b[\s:#-]*[A-Za-z0-9-]{3,}", True),
+    ("a social security number", r"\b\d{3}-\d{2}-\d{4}\b", False),
+    ("an e-mail address", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", False),
+    ("a phone number", r"(?<![\d-])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?![\d-])", False),
+)
+ADVERSE_EVENT_RULE = (
+    r"\b(?:side[- ]effects?|adverse (?:event|reaction)s?|reactions?|rash(?:es)?|hives|anaphyla\w*|"
+    r"hospitali[sz](?:ed|ation|ations)|admitted|ended up in the (?:er|ed|icu|hospital)|er visit|icu|"
     r"died|death|passed away|fatal\w*|pregnan\w*|overdos\w*|"
     r"(?:product|device|pen) (?:complaint|malfunction\w*|defect\w*|broke\w*|fail\w*)|"
     r"defective|malfunction\w*|broken (?:pen|device|syringe|vial)|"
-    r"seizures?|liver (?:injury|failure|damage)|infections?)\b",
-    re.IGNORECASE,
+    r"seizures?|liver (?:injury|failure|damage))\b"
 )
+_IDENTIFIERS = [
+    (label, re.compile(pattern, re.IGNORECASE if ignore_case else 0))
+    for label, pattern, ignore_case in IDENTIFIER_RULES
+]
+_ADVERSE_EVENT = re.compile(ADVERSE_EVENT_RULE, re.IGNORECASE)
 
 REPORTING_INSTRUCTIONS = (
     "This note may describe an adverse event or product complaint. It was saved and flagged for "
@@ -60,21 +68,27 @@ class NoteCheck:
 def check_note(note: str) -> NoteCheck:
     """Find patient identifiers (to refuse) and adverse-event wording (to flag) in a note."""
     check = NoteCheck()
-    for match in _NAME_AFTER_TITLE.finditer(note):
-        name = match.group(1)
-        if name.split()[0].lower() not in _NOT_NAMES:
-            check.identifiers.append(f"the patient's name “{name}”")
-    for pattern, what in ((_DOB, "a date of birth"), (_MRN, "a medical record number"),
-                          (_SSN, "a social security number"), (_EMAIL, "an e-mail address")):
+    for label, pattern in _IDENTIFIERS:
         for match in pattern.finditer(note):
-            check.identifiers.append(f"{what} “{match.group(0).strip()}”")
-    for match in _PHONE.finditer(note):
-        if not _SSN.fullmatch(match.group(0).strip()):
-            check.identifiers.append(f"a phone number “{match.group(0).strip()}”")
-    seen = []
+            found = (match.group(1) if pattern.groups else match.group(0)).strip()
+            if label == "the patient's name" and found.split()[0].lower() in _NOT_NAMES:
+                continue
+            check.identifiers.append(f"{label} “{found}”")
     for match in _ADVERSE_EVENT.finditer(note):
         term = match.group(0).lower()
-        if term not in seen:
-            seen.append(term)
-    check.adverse_event_terms = seen
+        if term not in check.adverse_event_terms:
+            check.adverse_event_terms.append(term)
     return check
+
+
+def rules() -> dict:
+    """The rules for the device: the same patterns, and the same refusal wording."""
+    return {
+        "identifiers": [
+            {"label": label, "pattern": pattern, "ignore_case": ignore_case}
+            for label, pattern, ignore_case in IDENTIFIER_RULES
+        ],
+        "not_names": list(_NOT_NAMES),
+        "adverse_event": ADVERSE_EVENT_RULE,
+        "refusal_prefix": "Remove patient details before saving: ",
+    }

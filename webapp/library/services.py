@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..audit import record
+from ..capture.compliance import rules as compliance_rules
 from ..extensions import db
 from ..models import (
     AdoptionStage,
@@ -192,4 +193,5 @@ def reference_data() -> dict:
         "roles": names(Role),
         "channels": names(Channel),
         "brands": db.session.scalars(db.select(Brand).order_by(Brand.name)).all(),
+        "note_rules": compliance_rules(),
     }

@@ -18,6 +18,7 @@ SHELL_ASSETS = (
     "js/outbox.js",
     "js/offline.js",
     "js/suggest.js",
+    "js/compliance.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",
