@@ -65,10 +65,35 @@ def library_path():
     return SHIPPED_LIBRARY
 
 
+# Library tables in foreign-key order; copied row by row from the first real load.
+LIBRARY_TABLES = ("category", "adoption_stage", "journey_stage", "role", "channel", "barrier",
+                  "play", "leave_behind")
+_LIBRARY_ROWS: dict[str, list[dict]] = {}
+
+
+def install_library():
+    """The shipped library, loaded for real once per run and bulk-copied after that."""
+    if not _LIBRARY_ROWS:
+        load_library()
+        for name in LIBRARY_TABLES:
+            table = db.metadata.tables[name]
+            _LIBRARY_ROWS[name] = [dict(row._mapping) for row in db.session.execute(table.select())]
+        return
+    for name in LIBRARY_TABLES:
+        db.session.execute(db.metadata.tables[name].insert(), _LIBRARY_ROWS[name])
+    if db.engine.dialect.name == "postgresql":
+        # Rows came with their ids: move each serial past them, as a real load would.
+        for name in ("barrier", "play", "leave_behind"):
+            db.session.execute(db.text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"
+            ))
+    db.session.commit()
+
+
 @pytest.fixture
 def world(app):
     """The shipped library, three territories in two districts, one brand, HCPs and users."""
-    load_library()
+    install_library()
     t1 = Territory(code="T1", name="Territory one", district="D1")
     t2 = Territory(code="T2", name="Territory two", district="D1")
     t3 = Territory(code="T3", name="Territory three", district="D2")

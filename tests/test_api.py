@@ -90,3 +90,12 @@ def test_me_tells_who_is_signed_in(client, as_role):
     me = client.get("/api/v1/me").json
     assert me["role"] == "frm" and me["territory"] == "T1" and me["can_capture"] is True
     assert me["csrf_token"]
+
+
+def test_nul_characters_are_refused_not_a_500(client, world, as_role):
+    headers = _bearer(world)
+    assert client.get("/api/v1/hcps?cursor=%00", headers=headers).status_code == 400
+    response = client.post("/api/v1/suggestions", json={"text": "PA\x00"}, headers=headers)
+    assert response.status_code == 422 and "NUL" in response.json["errors"]["text"][0]
+    as_role("sales_rep")
+    assert client.get("/capture/hcps?hcp_q=%00", headers={"HX-Request": "true"}).status_code == 400

@@ -1,6 +1,6 @@
 """Security headers for every response: a strict CSP with no inline script or style."""
 
-from flask import Flask, request
+from flask import Flask, abort, request
 
 CSP = "; ".join(
     [
@@ -21,6 +21,13 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        """No NUL in a query string or form: PostgreSQL cannot store one (a 400, never a 500)."""
+        values = list(request.args.values()) + list(request.form.values())
+        if any("\x00" in value for value in values):
+            abort(400, "Text cannot contain NUL characters.")
+
     @app.after_request
     def set_security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)

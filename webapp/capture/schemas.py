@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from ..fields import Text
+
 NOTE_MAX = 1000
 MAX_BARRIERS = 10
 # Offline devices may sync weeks later, but not a date from another era or the future.
@@ -13,20 +15,20 @@ CLOCK_SKEW = timedelta(minutes=10)
 
 class ObservationSchema(Schema):
     id = fields.UUID(required=True, error_messages={"required": "Every observation needs an id."})
-    hcp = fields.String(
+    hcp = Text(
         required=True,
         validate=validate.Length(min=1, max=64),
         error_messages={"required": "Choose the HCP you saw."},
     )
     barriers = fields.List(
-        fields.String(validate=validate.Length(min=1, max=40)),
+        Text(validate=validate.Length(min=1, max=40)),
         required=True,
         validate=validate.Length(
             min=1, max=MAX_BARRIERS, error=f"Choose between 1 and {MAX_BARRIERS} barriers."
         ),
         error_messages={"required": "Choose at least one barrier."},
     )
-    note = fields.String(
+    note = Text(
         load_default="",
         validate=validate.Length(max=NOTE_MAX, error=f"Keep the note under {NOTE_MAX} characters."),
     )
@@ -38,8 +40,8 @@ class ObservationSchema(Schema):
             "invalid_awareness": "Give the time with its UTC offset.",
         },
     )
-    brand = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    channel = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    brand = Text(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    channel = Text(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
     @validates("observed_at")
     def _plausible_time(self, value: datetime, **kwargs):

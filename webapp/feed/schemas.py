@@ -1,16 +1,17 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..fields import Text
 from ..pagination import decode_cursor
 
 
 class FeedFilterSchema(Schema):
-    territory = fields.String(load_default="", validate=validate.Length(max=40))
-    category = fields.String(load_default="", validate=validate.Length(max=40))
-    brand = fields.String(load_default="", validate=validate.Length(max=40))
+    territory = Text(load_default="", validate=validate.Length(max=40))
+    category = Text(load_default="", validate=validate.Length(max=40))
+    brand = Text(load_default="", validate=validate.Length(max=40))
     date_from = fields.Date(load_default=None, error_messages={"invalid": "Use a date like 2026-11-01."})
     date_to = fields.Date(load_default=None, error_messages={"invalid": "Use a date like 2026-11-30."})
-    before = fields.String(load_default="")
-    after = fields.String(load_default="")
+    before = Text(load_default="")
+    after = Text(load_default="")
 
     @validates_schema
     def _check(self, data, **kwargs):
