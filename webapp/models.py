@@ -325,6 +325,59 @@ class Observation(db.Model):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# Plays in motion ----------------------------------------------------------------------------------
+OUTCOMES = ("resolved", "partly", "not_resolved", "too_early")
+LEAVE_BEHIND_USES = ("none", "given", "emailed")
+HANDOFF_STATES = ("open", "accepted", "run", "returned")
+OUTCOME_AFTER_DAYS = 14
+
+
+class PlayRun(db.Model):
+    """A play that somebody ran for an observed barrier, and later whether it worked."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    observation_id: Mapped[str] = mapped_column(ForeignKey("observation.id"), index=True)
+    barrier_id: Mapped[int] = mapped_column(ForeignKey("barrier.id"), index=True)
+    runner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    runner_role: Mapped[str] = mapped_column(String(40))
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel_code: Mapped[str] = mapped_column(ForeignKey("channel.code"))
+    leave_behind: Mapped[str] = mapped_column(String(10), default="none")
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    observation: Mapped[Observation] = relationship()
+    barrier: Mapped[Barrier] = relationship()
+    runner: Mapped[User] = relationship()
+    channel: Mapped[Channel] = relationship()
+
+
+class Handoff(db.Model):
+    """A play handed to the role that may run it, in the HCP's territory."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    observation_id: Mapped[str] = mapped_column(ForeignKey("observation.id"), index=True)
+    barrier_id: Mapped[int] = mapped_column(ForeignKey("barrier.id"))
+    from_user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    to_role: Mapped[str] = mapped_column(String(40))
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    play_run_id: Mapped[int | None] = mapped_column(ForeignKey("play_run.id"))
+
+    observation: Mapped[Observation] = relationship()
+    barrier: Mapped[Barrier] = relationship()
+    from_user: Mapped[User] = relationship(foreign_keys=[from_user_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    play_run: Mapped[PlayRun | None] = relationship()
+
+    __table_args__ = (Index("ix_handoff_queue", "to_role", "territory_id", "status"),)
+
+
 # Audit ------------------------------------------------------------------------------------------
 class AuditEvent(db.Model):
     """One write or security event. Rows are only ever inserted."""

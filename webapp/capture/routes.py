@@ -8,8 +8,16 @@ from werkzeug.datastructures import MultiDict
 from ..auth.access import roles_required
 from ..extensions import db
 from ..htmx import render
-from ..models import CAPTURE_ROLES, USER_ROLES, Brand, Category, JourneyStage, utcnow
-from ..plays.services import play_cards
+from ..models import (
+    CAPTURE_ROLES,
+    LEAVE_BEHIND_USES,
+    USER_ROLES,
+    Brand,
+    Category,
+    JourneyStage,
+    utcnow,
+)
+from ..plays.services import play_cards, where_it_stands
 from ..suggest.services import suggest
 from . import bp
 from .compliance import REPORTING_INSTRUCTIONS
@@ -134,4 +142,5 @@ def observation(observation_id: str):
         abort(404, "No such observation in your territory.")
     cards = play_cards(found.barriers, current_user.role)
     return render("capture/observation.html", observation=found, cards=cards,
-                  safety_instructions=REPORTING_INSTRUCTIONS)
+                  safety_instructions=REPORTING_INSTRUCTIONS, stands=where_it_stands(found),
+                  leave_behind_uses=LEAVE_BEHIND_USES)

@@ -13,4 +13,11 @@ def role_name(code: str) -> str:
     return g.role_names.get(code, code.replace("_", " "))
 
 
+@bp.app_context_processor
+def role_groups():
+    from ..models import FIELD_ROLES
+
+    return {"field_roles": FIELD_ROLES}
+
+
 from . import routes  # noqa: E402,F401
