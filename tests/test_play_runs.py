@@ -113,3 +113,17 @@ def test_outcome_is_asked_after_14_days_of_the_runner_only(client, observe, logi
     client.post("/logout")
     login(world["users"]["frm"].email)
     assert client.post(f"/runs/{run.id}/outcome", data={"outcome": "partly"}).status_code == 404
+
+
+def test_a_scientific_question_heard_by_a_rep_goes_to_the_msl(client, observe, login, world):
+    observation = observe("sales_rep", barriers=["CLN-BIO-001", "ACC-PA-002"])
+    (handoff,) = db.session.scalars(db.select(Handoff)).all()
+    assert handoff.to_role == "msl" and handoff.barrier.code == "CLN-BIO-001"
+    assert handoff.observation_id == observation.id
+    login(world["users"]["msl"].email)
+    assert f'id="handoff-{handoff.id}"' in client.get("/queue").text
+
+
+def test_an_msl_logging_a_medical_barrier_keeps_it(observe):
+    observe("msl", barriers=["CLN-BIO-001"])
+    assert db.session.scalars(db.select(Handoff)).all() == []

@@ -11,6 +11,7 @@ from ..audit import record
 from ..extensions import db
 from ..models import (
     HCP,
+    MEDICAL_ROLES,
     Barrier,
     Brand,
     Channel,
@@ -229,7 +230,20 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
         if existing is None:
             raise
         return _replay(author, existing, fingerprint)
+    _route_medical_questions(author, observation)
     return observation, CREATED
+
+
+def _route_medical_questions(author: User, observation: Observation) -> None:
+    """A medical barrier heard by a commercial role goes straight to the territory's MSL:
+    only medical may answer off-label and scientific questions."""
+    from ..plays.services import hand_off
+
+    if author.role in MEDICAL_ROLES:
+        return
+    for barrier in observation.barriers:
+        if not barrier.may_be_run_by(author.role) and "msl" in barrier.compliant_for:
+            hand_off(author, observation, barrier.code, to_role="msl")
 
 
 def _replay(author: User, existing: Observation, fingerprint: str) -> tuple[Observation, str]:
