@@ -35,12 +35,21 @@ def _fresh_g(sender, **extra):
     g.__dict__.clear()
 
 
+def _empty_database():
+    """Start from nothing, whatever an earlier run or an interrupted test left behind."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as connection:
+            connection.execute(db.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+
+
 @pytest.fixture
 def app():
     app = create_app(Config)
     request_started.connect(_fresh_g, app)
     with app.app_context():
-        db.drop_all()
+        _empty_database()
         db.create_all()
         yield app
         db.session.remove()
