@@ -29,6 +29,7 @@ def _routes(observation_id):
         ("GET", "/feed/updates", HTMX, None, FEED_ROLES, 200),
         ("GET", "/safety", {}, None, ("drug_safety", "admin"), 200),
         ("GET", "/queue", {}, None, FIELD_ROLES, 200),
+        ("GET", "/metrics?by=role", {}, None, USER_ROLES, 200),
         ("GET", "/capture/suggestions?hcp=H1&note=PA", HTMX, None, CAPTURE_ROLES, 200),
         ("POST", "/api/v1/suggestions", {}, {"text": "PA denied"}, USER_ROLES, 200),
         ("GET", "/api/v1/suggest-index", {}, None, USER_ROLES, 200),

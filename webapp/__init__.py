@@ -45,6 +45,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .hcps import bp as hcps_bp
     from .leave_behinds import bp as leave_behinds_bp
     from .library import bp as library_bp
+    from .metrics import bp as metrics_bp
     from .plays import bp as plays_bp
     from .pwa import bp as pwa_bp
     from .safety import bp as safety_bp
@@ -61,6 +62,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         demo_bp,
         pwa_bp,
         safety_bp,
+        metrics_bp,
     ):
         app.register_blueprint(bp)
 

@@ -1,0 +1,62 @@
+"""The two metrics, checked against values computed by hand on a small fixture."""
+
+from datetime import timedelta
+
+import pytest
+
+from webapp.metrics.services import percentile, success_rates, time_to_play
+from webapp.plays.services import record_outcome, run_play
+
+
+@pytest.fixture
+def three_runs(world, observe):
+    """ACC-PA-002 observed three times; its play ran 2 h, 10 h and 48 h later."""
+    rep = world["users"]["sales_rep"]
+    runs = []
+    for delay in (2, 10, 48):
+        observation = observe("sales_rep", barriers=["ACC-PA-002"], minutes_ago=60 * 24 * 30)
+        runs.append(run_play(rep, observation, "ACC-PA-002",
+                             observation.observed_at + timedelta(hours=delay), "leave_behind",
+                             "given"))
+    return runs
+
+
+def test_nearest_rank_percentile():
+    assert percentile([2, 10, 48], 0.9) == 48
+    assert percentile(list(range(1, 11)), 0.9) == 9
+    assert percentile([5], 0.9) == 5
+
+
+def test_time_to_play_median_and_p90(three_runs, world):
+    (group,) = time_to_play(world["users"]["hq_brand"], "barrier")
+    assert group.count == 3
+    assert group.median == pytest.approx(10.0)
+    assert group.p90 == pytest.approx(48.0)
+    (by_role,) = time_to_play(world["users"]["hq_brand"], "role")
+    assert by_role.label == "sales_rep"
+
+
+def test_success_rate_counts_judged_outcomes_only(three_runs, world):
+    rep = world["users"]["sales_rep"]
+    for run, outcome in zip(three_runs, ("resolved", "not_resolved", "too_early"), strict=True):
+        record_outcome(rep, run, outcome)
+    (group,) = success_rates(world["users"]["hq_brand"], "category")
+    assert (group.resolved, group.not_resolved, group.too_early, group.judged) == (1, 1, 1, 2)
+    assert group.rate == pytest.approx(0.5)
+
+
+def test_seeing_the_barrier_again_counts_against_the_play(three_runs, world, observe):
+    observe("sales_rep", barriers=["ACC-PA-002"], minutes_ago=5)  # came back, same HCP
+    (group,) = success_rates(world["users"]["hq_brand"], "barrier")
+    assert group.not_resolved == 3 and group.rate == 0.0
+
+
+def test_metrics_page_shows_both_tables_in_scope(client, as_role, login, three_runs, world):
+    as_role("hq_brand")
+    page = client.get("/metrics?by=territory").text
+    assert "<th scope=\"row\">T1</th><td>3</td><td>10.0</td><td>48.0</td>" in page
+    fragment = client.get("/metrics?by=brand", headers={"HX-Request": "true"}).text
+    assert 'id="metric-tables"' in fragment and "<html" not in fragment
+    client.post("/logout")
+    login(world["users"]["sales_rep_t3"].email)
+    assert "No play has run yet." in client.get("/metrics").text  # T1 is not theirs
