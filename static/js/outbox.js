@@ -24,6 +24,7 @@
 
   let dbPromise = null;
   let running = null;
+  let rerun = false;
   let timer = null;
   let signedOut = false;
 
@@ -166,7 +167,9 @@
   async function run(force) {
     const now = Date.now();
     const pending = (await all()).filter((item) => item.status === "pending");
-    if (!pending.length) return;
+    // With no network there is nothing to try, and nothing to back off from: `online` or the
+    // timer will bring the next attempt.
+    if (!pending.length || !navigator.onLine) return;
     let me;
     try {
       me = await fetchMe();
@@ -186,17 +189,26 @@
     }
   }
 
-  // Send what is due, oldest first; `force` ignores the backoff (load, online, a tap).
+  // Send what is due, oldest first; `force` ignores the backoff (load, online, a tap). A forced
+  // replay asked for while another runs (say `online` during an attempt that is failing
+  // offline) runs right after it, so the network coming back is never missed.
   function replay(force) {
-    if (!running) {
-      running = run(Boolean(force))
-        .catch(() => undefined)
-        .finally(() => {
-          running = null;
-          schedule();
-          notify();
-        });
+    if (running) {
+      if (force) rerun = true;
+      return running;
     }
+    running = run(Boolean(force))
+      .catch(() => undefined)
+      .finally(() => {
+        running = null;
+        if (rerun) {
+          rerun = false;
+          replay(true);
+        } else {
+          schedule();
+        }
+        notify();
+      });
     return running;
   }
 
@@ -205,7 +217,9 @@
     const pending = (await all()).filter((item) => item.status === "pending");
     if (!pending.length) return;
     const next = Math.min.apply(null, pending.map((item) => item.nextAttempt || 0));
-    timer = setTimeout(() => replay(false), Math.max(1000, next - Date.now()));
+    // Offline, look again now and then (`online` usually comes first).
+    const wait = navigator.onLine ? Math.max(1000, next - Date.now()) : 15000;
+    timer = setTimeout(() => replay(false), wait);
   }
 
   async function counts() {
