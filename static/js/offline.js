@@ -350,8 +350,7 @@
     root.addEventListener("click", async (event) => {
       const discard = event.target.closest('[data-action="discard"]');
       if (discard) {
-        await outbox.remove(discard.closest("[data-id]").dataset.id);
-        renderOutbox(root);
+        await outbox.discard(discard.closest("[data-id]").dataset.id);
       }
       if (event.target.closest("[data-sync-now]")) {
         await outbox.replay(true);

@@ -66,6 +66,12 @@
   const put = (item) => withStore("readwrite", (store) => store.put(item));
   const remove = (id) => withStore("readwrite", (store) => store.delete(id));
 
+  // The user gives up on a refused item: it goes, and every view of the outbox hears of it.
+  async function discard(id) {
+    await remove(id);
+    notify();
+  }
+
   function cachedMe() {
     try {
       return JSON.parse(localStorage.getItem(ME_KEY) || "null");
@@ -246,6 +252,6 @@
   }
 
   global.ClearpathOutbox = {
-    all, get, put, remove, enqueue, replay, counts, cachedMe, fetchMe, requestPersistence,
+    all, get, put, remove, discard, enqueue, replay, counts, cachedMe, fetchMe, requestPersistence,
   };
 })(window);
