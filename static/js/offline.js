@@ -32,9 +32,10 @@
         getAll("/api/v1/barriers?limit=500", "cursor"),
         getAll("/api/v1/hcps?limit=1000", "cursor"),
         getJson("/api/v1/reference"),
-        getJson("/api/v1/suggest-index"),
+        // Capture works without suggestions: a missing index only silences them.
+        getJson("/api/v1/suggest-index").catch(() => null),
       ]).then(([barriers, hcps, reference, suggestIndex]) => ({
-        rank: global.ClearpathSuggest.makeRanker(suggestIndex),
+        rank: suggestIndex ? global.ClearpathSuggest.makeRanker(suggestIndex) : () => [],
         barriers: barriers,
         byCode: new Map(barriers.map((b) => [b.code, b])),
         hcps: hcps,

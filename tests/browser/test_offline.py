@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 HCP_ID = "H1"
 HCP_NAME, _, HCP_ACCOUNT, _ = HCPS[HCP_ID]
 LEAVE_BEHIND_BARRIER = "ACC-PA-001"  # its play has a leave-behind
-DATA_PATHS = ("/api/v1/barriers", "/api/v1/hcps", "/api/v1/reference")
+DATA_PATHS = ("/api/v1/barriers", "/api/v1/hcps", "/api/v1/reference", "/api/v1/suggest-index")
 SYNC_TIMEOUT = 10_000  # ms: one replay sends everything; this is slack for a busy machine
 
 CACHE_URLS = "caches.open('clearpath-data').then(c => c.keys()).then(k => k.map(r => r.url))"
