@@ -343,9 +343,12 @@ def test_app_update_keeps_the_queue(browser, live_server, live_app):
                        else route.continue_())
             context.set_offline(False)
             page.goto("/capture")  # navigating checks /sw.js: a new version installs
-            poll(page, f"""() => {SHELL_CACHES}.then(names =>
+            # Ask for the update check a browser makes on its own schedule, until it lands.
+            poll(page, f"""() => navigator.serviceWorker.getRegistration()
+                    .then(r => r && r.update()).catch(() => undefined)
+                    .then(() => {SHELL_CACHES}).then(names =>
                     names.length === 1 && names[0] !== {old_shell!r})""",
-                 what="the new shell cache to replace the old one")
+                 timeout=20_000, what="the new shell cache to replace the old one")
             poll(page, """() => navigator.serviceWorker.getRegistration().then(r =>
                     Boolean(r && r.active && r.active.state === 'activated' && !r.waiting
                             && !r.installing))""",
@@ -445,7 +448,9 @@ def test_going_online_during_a_running_replay_still_sends_everything(browser, li
                                                                      live_app):
     note = f"online-mid-run {uuid.uuid4().hex[:8]}"
     with offline_context(browser, live_server) as (context, page, seen):
-        sign_in(page, REP_EMAIL, r"/capture$")
+        sign_in_and_warm(page)
+        # Let the page's own start-up replay finish, so the run held below is the test's.
+        page.evaluate("() => window.ClearpathOutbox.replay(true).then(() => undefined)")
         held = []
 
         def hold_first(route):
@@ -465,7 +470,7 @@ def test_going_online_during_a_running_replay_still_sends_everything(browser, li
                 return window.ClearpathOutbox.put(item); })""",
             [HCP_ID, LEAVE_BEHIND_BARRIER, note],
         )
-        page.evaluate("() => { window.ClearpathOutbox.replay(false); }")  # the timer's run
+        page.evaluate("() => { window.ClearpathOutbox.replay(true); }")  # a run now in flight
         wait_until(page, lambda: held, "the timer run to ask /api/v1/me")
         page.evaluate("() => window.dispatchEvent(new Event('online'))")
         held[0].abort("internetdisconnected")  # the run that started offline fails
