@@ -1,17 +1,12 @@
 """The device refuses and flags notes exactly as the server does (compliance.js under Node)."""
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
 import yaml
 
 from webapp.capture.compliance import check_note, rules
 from webapp.library.services import SafeLoader
 
-ROOT = Path(__file__).resolve().parent.parent
+from .node import ROOT, needs_node, run_module
+
 NODE_SCRIPT = """
 const fs = require("fs");
 const { makeChecker } = require(process.argv[2]);
@@ -31,19 +26,11 @@ NOTES = [
 ]
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+@needs_node
 def test_javascript_and_python_agree_on_every_note(tmp_path):
     with open(ROOT / "bench" / "data" / "dev_notes.yaml", encoding="utf-8") as handle:
         notes = NOTES + [n["text"] for n in yaml.load(handle, Loader=SafeLoader)["notes"]]
-    (tmp_path / "rules.json").write_text(json.dumps(rules()))
-    (tmp_path / "notes.json").write_text(json.dumps(notes))
-    (tmp_path / "check.js").write_text(NODE_SCRIPT)
-    result = subprocess.run(
-        ["node", str(tmp_path / "check.js"), str(ROOT / "static" / "js" / "compliance.js"),
-         str(tmp_path / "rules.json"), str(tmp_path / "notes.json")],
-        capture_output=True, text=True, check=True, timeout=60,
-    )
-    from_js = json.loads(result.stdout)
+    from_js = run_module(tmp_path, "compliance.js", NODE_SCRIPT, rules(), notes)
     from_python = [[c.identifiers, c.adverse_event_terms] for c in map(check_note, notes)]
     mismatches = [(n, p, j) for n, p, j in zip(notes, from_python, from_js, strict=True) if p != j]
     assert mismatches == []

@@ -1,18 +1,13 @@
 """The device ranks barriers exactly as the server does (static/js/suggest.js under Node)."""
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
 import yaml
 
 from webapp.library.services import SHIPPED_LIBRARY, SafeLoader
 from webapp.suggest.documents import documents_from_yaml
 from webapp.suggest.ranker import Index
 
-ROOT = Path(__file__).resolve().parent.parent
+from .node import ROOT, needs_node, run_module
+
 NODE_SCRIPT = """
 const fs = require("fs");
 const { makeRanker } = require(process.argv[2]);
@@ -28,21 +23,13 @@ def _load(path):
         return yaml.load(handle, Loader=SafeLoader)
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+@needs_node
 def test_javascript_and_python_rank_every_labelled_note_the_same(tmp_path):
     notes = [n["text"] for n in _load(ROOT / "bench" / "data" / "dev_notes.yaml")["notes"]]
     notes += ["PA keeps bouncing", "definately no copay card", "", "!!!", "pt's f/u w/ EMR"]
     examples = {"OPS-STF-001": ["zebra form piling up"]}
     index = Index.build(documents_from_yaml(_load(SHIPPED_LIBRARY)), examples)
-    (tmp_path / "index.json").write_text(json.dumps(index.to_json()))
-    (tmp_path / "notes.json").write_text(json.dumps(notes))
-    (tmp_path / "rank.js").write_text(NODE_SCRIPT)
-    result = subprocess.run(
-        ["node", str(tmp_path / "rank.js"), str(ROOT / "static" / "js" / "suggest.js"),
-         str(tmp_path / "index.json"), str(tmp_path / "notes.json")],
-        capture_output=True, text=True, check=True, timeout=60,
-    )
-    from_js = json.loads(result.stdout)
+    from_js = run_module(tmp_path, "suggest.js", NODE_SCRIPT, index.to_json(), notes)
     from_python = [[code for code, _, _ in index.rank(text, limit=3)] for text in notes]
     mismatches = [(t, p, j) for t, p, j in zip(notes, from_python, from_js, strict=True) if p != j]
     assert mismatches == []

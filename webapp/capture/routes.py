@@ -101,21 +101,24 @@ def hcps():
     return render(PAGE, block="hcp_results", **_page_context(form, hcp_query=query))
 
 
-@bp.get("/capture/barriers")
-@roles_required(*CAPTURE_ROLES)
-def barriers():
+def _form_for_an_hcp_in_scope() -> dict:
     form = _form_from_request(request.args)
     if find_hcp(current_user, form["hcp"]) is None:
         abort(404, "No HCP with this id in your territory.")
+    return form
+
+
+@bp.get("/capture/barriers")
+@roles_required(*CAPTURE_ROLES)
+def barriers():
+    form = _form_for_an_hcp_in_scope()
     return render(PAGE, block="barrier_list", **_page_context(form))
 
 
 @bp.get("/capture/suggestions")
 @roles_required(*CAPTURE_ROLES)
 def suggestions():
-    form = _form_from_request(request.args)
-    if find_hcp(current_user, form["hcp"]) is None:
-        abort(404, "No HCP with this id in your territory.")
+    form = _form_for_an_hcp_in_scope()
     found = suggest(form["note"]) if form["note"].strip() else []
     return render(PAGE, block="suggestions", suggestions=found, include_chosen=CHOSEN_FIELDS)
 
