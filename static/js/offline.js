@@ -158,7 +158,7 @@
     if (saved) return showSaved(saved);
     if (!hcp) {
       const search = root.querySelector("#hcp_q");
-      renderHcps(data, "");
+      renderHcps(data, search.value.trim()); // keep what was typed while the data loaded
       search.addEventListener("input", () => renderHcps(data, search.value.trim()));
       return;
     }

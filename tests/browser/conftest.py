@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct horse battery staple"
 REP_EMAIL = "rep@browser.test"
 HQ_EMAIL = "hq@browser.test"
+FRM_EMAIL = "frm@browser.test"
 # HCPs in the rep's territory, keyed by external id.
 HCPS = {
     "H1": ("Dr Ada Patel", "Oncology", "Harbor Oncology Associates", "evidence seeker"),
@@ -69,9 +70,10 @@ def _seed() -> None:
                     account="Faraway Clinic", territory=away))
     rep = User(email=REP_EMAIL, name="Sam Rep", role="sales_rep", territory=home)
     hq = User(email=HQ_EMAIL, name="Hana Brand", role="hq_brand", territory=home)
-    for user in (rep, hq):
+    frm = User(email=FRM_EMAIL, name="Fran Reimb", role="frm", territory=home)
+    for user in (rep, hq, frm):
         user.set_password(PASSWORD)
-    db.session.add_all([home, away, brand, *hcps, rep, hq])
+    db.session.add_all([home, away, brand, *hcps, rep, hq, frm])
     db.session.commit()
 
 

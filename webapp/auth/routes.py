@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
@@ -7,16 +5,10 @@ from marshmallow import ValidationError
 from ..audit import record
 from ..extensions import db
 from ..htmx import render
+from ..urls import local_path
 from . import bp
 from .schemas import LoginSchema
 from .services import authenticate
-
-
-def _safe_next(target: str) -> str:
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        return url_for("index")
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -36,7 +28,7 @@ def login():
         return render("auth/login.html", form=form, errors=errors, status=422)
     session.clear()  # a fresh session (and CSRF token) at every sign-in
     login_user(user)
-    return redirect(_safe_next(data["next"]))
+    return redirect(local_path(data["next"], url_for("index")))
 
 
 @bp.post("/logout")

@@ -7,6 +7,7 @@ from ..capture.services import visible_observation
 from ..extensions import db
 from ..htmx import render
 from ..models import FIELD_ROLES, USER_ROLES, Channel, PlayRun, utcnow
+from ..urls import local_path
 from . import bp
 from .schemas import OutcomeSchema, PlayRunSchema, ReturnSchema
 from .services import (
@@ -140,7 +141,7 @@ def outcome(run_id: int):
         record_outcome(current_user, run, OutcomeSchema().load(request.form.to_dict())["outcome"])
     except (PlayError, ValidationError) as error:
         flash(_message(error), "error")
-    return redirect(url_for("plays.queue"), code=303)
+    return redirect(local_path(request.form.get("next"), url_for("plays.queue")), code=303)
 
 
 def _message(error) -> str:
