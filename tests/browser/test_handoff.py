@@ -19,7 +19,9 @@ def test_rep_hands_a_play_to_the_frm_who_runs_it_and_hq_sees_the_metrics(browser
     with open_page(browser, live_server, TABLET) as (page, errors):
         sign_in(page, REP_EMAIL, r"/capture$")
         page.goto("/capture?hcp=H1")
-        page.locator("#q").fill("first denial")
+        # Let the filtered list land before tapping: a swap under a tap moves the buttons.
+        with page.expect_response(lambda r: "/capture/barriers" in r.url and r.ok):
+            page.locator("#q").fill("first denial")
         option = option_for(page, FRM_PLAY)
         option.tap()
         expect(option.locator("input")).to_be_checked()
