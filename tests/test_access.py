@@ -2,7 +2,7 @@
 
 import pytest
 
-from webapp.models import CAPTURE_ROLES, FEED_ROLES, FIELD_ROLES, USER_ROLES
+from webapp.models import CAPTURE_ROLES, FEED_ROLES, FIELD_ROLES, LIBRARY_ROLES, USER_ROLES
 
 from .conftest import iso
 
@@ -15,6 +15,8 @@ def _routes(observation_id):
                "barrier": "ACC-PA-002", "observed_at": iso()}
     sync = {"observations": [{"id": "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d", "hcp": "H1",
                               "barriers": ["ACC-PA-002"], "observed_at": iso()}]}
+    new_play = {"title": "Payer policy walk-through", "goal": "Fewer denials.",
+                "channel_code": "face_to_face", "know": "Payer rules.", "use": "Policy summary."}
     return [
         ("GET", "/capture", {}, None, CAPTURE_ROLES, 200),
         ("GET", "/capture?hcp=H1", {}, None, CAPTURE_ROLES, 200),
@@ -39,6 +41,13 @@ def _routes(observation_id):
         ("GET", "/api/v1/me", {}, None, USER_ROLES, 200),
         ("GET", "/api/v1/observations", {}, None, USER_ROLES, 200),
         ("POST", "/api/v1/observations", {}, sync, CAPTURE_ROLES, 200),
+        ("GET", "/library", {}, None, LIBRARY_ROLES, 200),
+        ("GET", "/library?q=prior", HTMX, None, LIBRARY_ROLES, 200),
+        ("GET", "/library/barriers/ACC-PA-002", {}, None, LIBRARY_ROLES, 200),
+        ("GET", "/library/barriers/new", {}, None, LIBRARY_ROLES, 200),
+        ("GET", "/library/barriers/ACC-PA-002/edit", {}, None, LIBRARY_ROLES, 200),
+        ("GET", "/library/barriers/ACC-PA-002/plays/new", {}, None, LIBRARY_ROLES, 200),
+        ("POST", "/library/barriers/ACC-PA-002/plays/new", {}, new_play, LIBRARY_ROLES, 303),
     ]
 
 

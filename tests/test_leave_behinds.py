@@ -39,7 +39,7 @@ def test_play_without_leave_behind_has_no_pdf(client, as_role):
     as_role("msl")
     response = client.get("/plays/CLN-BIO-001/leave-behind.pdf?hcp=H1")
     assert response.status_code == 404
-    assert "This play has no leave-behind." in response.text
+    assert "This play has no approved leave-behind." in response.text
 
 
 def test_hq_can_print_for_any_territory(client, as_role):

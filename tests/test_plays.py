@@ -23,7 +23,7 @@ def test_frm_may_run_the_reimbursement_play(client, as_role):
 def test_play_without_leave_behind_says_so(client, as_role):
     as_role("msl")
     page = client.get("/plays/CLN-BIO-001").text
-    assert "No leave-behind for this play" in page
+    assert "No approved leave-behind for this play" in page
 
 
 def test_unknown_play_is_a_clear_404(client, as_role):

@@ -5,18 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     String,
     Table,
     Text,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy import false as sa_false
@@ -44,6 +46,9 @@ MEDICAL_ROLES = ("msl", "head_of_medical", "medical_info")
 # Who logs barriers after a call, and who reviews the incoming feed.
 CAPTURE_ROLES = FIELD_ROLES + DISTRICT_ROLES
 FEED_ROLES = DISTRICT_ROLES + HQ_ROLES + ADMIN_ROLES
+# Who writes and approves the barrier library (drug safety reviews events, not content).
+LIBRARY_ROLES = ("hq_brand", "hq_market_access", "hq_digital", "head_of_medical",
+                 "medical_info", "admin")
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -223,38 +228,90 @@ class Barrier(db.Model):
     category: Mapped[Category] = relationship()
     journey_stage: Mapped[JourneyStage] = relationship()
     primary_role: Mapped[Role] = relationship()
-    play: Mapped[Play | None] = relationship(back_populates="barrier", uselist=False)
+    # Every version of every play for this barrier; only approved, unexpired ones are offered.
+    plays: Mapped[list[Play]] = relationship(back_populates="barrier", order_by="Play.id")
 
     def may_be_run_by(self, role: str) -> bool:
         return role in self.compliant_for
+
+    def offered_plays(self, today: date | None = None) -> list[Play]:
+        """The plays a user may be given today: approved and unexpired, the library's first."""
+        today = today or utcnow().date()
+        offered = [play for play in self.plays if play.is_offered(today)]
+        return sorted(offered, key=lambda play: (play.lineage != self.code, play.lineage))
+
+    @property
+    def play(self) -> Play | None:
+        """The play offered when nothing is known of the context (the library's own first)."""
+        offered = self.offered_plays()
+        return offered[0] if offered else None
 
     def __repr__(self) -> str:
         return f"<Barrier {self.code}>"
 
 
+# MLR status of a play version. Editing approved content makes a new draft version; approving
+# it supersedes the version before, which observations given it still point at.
+CONTENT_STATES = ("draft", "approved", "withdrawn", "superseded")
+
+
 class Play(db.Model):
+    """One version of a play: the five questions, MLR-approved or not, for one barrier."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    barrier_id: Mapped[int] = mapped_column(ForeignKey("barrier.id"), unique=True)
+    barrier_id: Mapped[int] = mapped_column(ForeignKey("barrier.id"), index=True)
+    # The versions of one play share a lineage; the library's own play has the barrier's code.
+    lineage: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(20), default="approved")
+    approval_code: Mapped[str] = mapped_column(String(60), default="")
+    expires_on: Mapped[date | None] = mapped_column(Date)
     title: Mapped[str] = mapped_column(String(200))
     goal: Mapped[str] = mapped_column(Text)
     channel_code: Mapped[str] = mapped_column(ForeignKey("channel.code"))
     know: Mapped[str] = mapped_column(Text)
     use: Mapped[str] = mapped_column(Text)
     tell: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    barrier: Mapped[Barrier] = relationship(back_populates="play")
+    barrier: Mapped[Barrier] = relationship(back_populates="plays")
     channel: Mapped[Channel] = relationship()
-    leave_behind: Mapped[LeaveBehind | None] = relationship(back_populates="play", uselist=False)
+    created_by: Mapped[User | None] = relationship()
+    leave_behind_version: Mapped[LeaveBehind | None] = relationship(
+        back_populates="play", uselist=False
+    )
+
+    __table_args__ = (UniqueConstraint("lineage", "version", name="uq_play_lineage_version"),)
+
+    def is_offered(self, today: date | None = None) -> bool:
+        today = today or utcnow().date()
+        return self.status == "approved" and (self.expires_on is None or self.expires_on >= today)
+
+    @property
+    def leave_behind(self) -> LeaveBehind | None:
+        """The leave-behind that may be printed today, if any."""
+        lb = self.leave_behind_version
+        return lb if lb is not None and lb.is_offered() else None
 
 
 class LeaveBehind(db.Model):
+    """The one-page handout of a play version, with its own MLR code, status and expiry."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     play_id: Mapped[int] = mapped_column(ForeignKey("play.id"), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     steps: Mapped[list[str]] = mapped_column(JSON, default=list)
     approval_code: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20), default="approved")
+    expires_on: Mapped[date | None] = mapped_column(Date)
 
-    play: Mapped[Play] = relationship(back_populates="leave_behind")
+    play: Mapped[Play] = relationship(back_populates="leave_behind_version")
+
+    def is_offered(self, today: date | None = None) -> bool:
+        today = today or utcnow().date()
+        return (self.status == "approved" and self.play.is_offered(today)
+                and (self.expires_on is None or self.expires_on >= today))
 
 
 # Observations ---------------------------------------------------------------------------------
@@ -263,6 +320,8 @@ observation_barrier = Table(
     db.metadata,
     Column("observation_id", ForeignKey("observation.id", ondelete="CASCADE"), primary_key=True),
     Column("barrier_id", ForeignKey("barrier.id"), primary_key=True, index=True),
+    # The play version the author was given for this barrier (None when it had none).
+    Column("play_id", ForeignKey("play.id"), nullable=True),
 )
 
 
@@ -311,17 +370,19 @@ class Observation(db.Model):
         observed_at: datetime,
         brand_code: str | None,
         channel_code: str | None,
+        adoption_stage: str | None = None,
     ) -> str:
-        canonical = json.dumps(
-            [
-                hcp_external_id,
-                sorted(set(barrier_codes)),
-                note,
-                observed_at.astimezone(UTC).isoformat(timespec="seconds"),
-                brand_code,
-                channel_code,
-            ]
-        )
+        content = [
+            hcp_external_id,
+            sorted(set(barrier_codes)),
+            note,
+            observed_at.astimezone(UTC).isoformat(timespec="seconds"),
+            brand_code,
+            channel_code,
+        ]
+        if adoption_stage:  # appended only when given: older fingerprints stay valid
+            content.append(adoption_stage)
+        canonical = json.dumps(content)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -338,6 +399,8 @@ class PlayRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     observation_id: Mapped[str] = mapped_column(ForeignKey("observation.id"), index=True)
     barrier_id: Mapped[int] = mapped_column(ForeignKey("barrier.id"), index=True)
+    # The play version that was run; its lineage carries the success rate.
+    play_id: Mapped[int | None] = mapped_column(ForeignKey("play.id"), index=True)
     runner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     runner_role: Mapped[str] = mapped_column(String(40))
     ran_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -349,6 +412,7 @@ class PlayRun(db.Model):
 
     observation: Mapped[Observation] = relationship()
     barrier: Mapped[Barrier] = relationship()
+    play: Mapped[Play | None] = relationship()
     runner: Mapped[User] = relationship()
     channel: Mapped[Channel] = relationship()
 
@@ -376,6 +440,29 @@ class Handoff(db.Model):
     play_run: Mapped[PlayRun | None] = relationship()
 
     __table_args__ = (Index("ix_handoff_queue", "to_role", "territory_id", "status"),)
+
+
+class AdoptionStep(db.Model):
+    """Where an HCP stood on a brand's adoption ladder, as a field user judged it on a call.
+
+    Only ever appended: the latest step is the HCP's stage, the history shows movement.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hcp_id: Mapped[int] = mapped_column(ForeignKey("hcp.id"))
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"))
+    stage_code: Mapped[str] = mapped_column(ForeignKey("adoption_stage.code"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    observation_id: Mapped[str | None] = mapped_column(ForeignKey("observation.id"))
+
+    hcp: Mapped[HCP] = relationship()
+    brand: Mapped[Brand] = relationship()
+    stage: Mapped[AdoptionStage] = relationship()
+    user: Mapped[User] = relationship()
+    observation: Mapped[Observation | None] = relationship()
+
+    __table_args__ = (Index("ix_adoption_step_hcp_brand", "hcp_id", "brand_id", "at"),)
 
 
 # Audit ------------------------------------------------------------------------------------------

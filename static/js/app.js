@@ -84,6 +84,8 @@
     };
     const brand = form.querySelector("input[name=brand]:checked");
     if (brand) payload.brand = brand.value;
+    const stage = form.querySelector("input[name=adoption_stage]:checked");
+    if (stage) payload.adoption_stage = stage.value;
     if (!payload.barriers.length) {
       showFormErrors(form, { _form: ["Choose at least one barrier."] });
       return;

@@ -50,7 +50,7 @@ def barriers():
     if problem:
         return problem
     query = filter_barriers(active_barriers(), args["q"], args["category"], args["journey_stage"])
-    query = query.options(selectinload(Barrier.play).selectinload(Play.leave_behind))
+    query = query.options(selectinload(Barrier.plays).selectinload(Play.leave_behind_version))
     items, next_cursor = page_by_key(query, Barrier.code, args["cursor"], args["limit"])
     return jsonify(BarrierPageSchema().dump({"items": items, "next": next_cursor}))
 

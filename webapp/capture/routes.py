@@ -12,18 +12,20 @@ from ..models import (
     CAPTURE_ROLES,
     LEAVE_BEHIND_USES,
     USER_ROLES,
+    AdoptionStage,
     Brand,
     Category,
     JourneyStage,
     utcnow,
 )
-from ..plays.services import play_cards, where_it_stands
+from ..plays.services import observation_cards, where_it_stands
 from ..suggest.services import suggest
 from . import bp
 from .compliance import REPORTING_INSTRUCTIONS
 from .schemas import ObservationSchema
 from .services import (
     barrier_choices,
+    current_stages,
     find_hcp,
     recent_hcps,
     recent_observations,
@@ -49,6 +51,7 @@ def _form_from_request(source) -> dict:
         "note": source.get("note", ""),
         "observed_at": source.get("observed_at") or utcnow().isoformat(timespec="seconds"),
         "brand": source.get("brand") or None,
+        "adoption_stage": source.get("adoption_stage") or None,
         "q": source.get("q", "").strip()[:100],
         "category": source.get("category", ""),
         "journey_stage": source.get("journey_stage", ""),
@@ -78,6 +81,10 @@ def _page_context(form: dict, errors: dict | None = None, hcp_query: str = "") -
         context["choices"] = barrier_choices(
             current_user, hcp, form["barriers"], form["q"], form["category"], form["journey_stage"]
         )
+        context["adoption_stages"] = db.session.scalars(
+            db.select(AdoptionStage).order_by(AdoptionStage.position)
+        ).all()
+        context["stages_now"] = current_stages(hcp)
         if not form["brand"]:
             last = recent_observations(current_user, limit=1)
             form["brand"] = last[0].brand.code if last and last[0].brand else None
@@ -127,7 +134,8 @@ def suggestions():
 @roles_required(*CAPTURE_ROLES)
 def submit():
     form = _form_from_request(request.form)
-    payload = {k: form[k] for k in ("id", "hcp", "barriers", "note", "observed_at", "brand")}
+    payload = {k: form[k] for k in ("id", "hcp", "barriers", "note", "observed_at", "brand",
+                                    "adoption_stage")}
     try:
         data = ObservationSchema().load(payload)
         observation, _status = record_observation(current_user, data)
@@ -143,7 +151,7 @@ def observation(observation_id: str):
     found = visible_observation(current_user, observation_id)
     if found is None:
         abort(404, "No such observation in your territory.")
-    cards = play_cards(found.barriers, current_user.role)
+    cards = observation_cards(found, current_user.role)
     return render("capture/observation.html", observation=found, cards=cards,
                   safety_instructions=REPORTING_INSTRUCTIONS, stands=where_it_stands(found),
                   leave_behind_uses=LEAVE_BEHIND_USES)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from ..fields import Text
 
@@ -42,6 +42,14 @@ class ObservationSchema(Schema):
     )
     brand = Text(load_default=None, allow_none=True, validate=validate.Length(max=40))
     channel = Text(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    # Where the HCP stands on the brand's adoption ladder, when the author says (needs a brand).
+    adoption_stage = Text(load_default=None, allow_none=True, validate=validate.Length(max=40))
+
+    @validates_schema
+    def _stage_needs_a_brand(self, data, **kwargs):
+        if data.get("adoption_stage") and not data.get("brand"):
+            raise ValidationError("Choose the brand whose adoption stage this is.",
+                                  "adoption_stage")
 
     @validates("observed_at")
     def _plausible_time(self, value: datetime, **kwargs):

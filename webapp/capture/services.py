@@ -12,6 +12,8 @@ from ..extensions import db
 from ..models import (
     HCP,
     MEDICAL_ROLES,
+    AdoptionStage,
+    AdoptionStep,
     Barrier,
     Brand,
     Channel,
@@ -153,6 +155,25 @@ def likely_barriers(user: User, hcp: HCP, limit: int = FREQUENT_BARRIERS) -> lis
     return list(db.session.scalars(query))
 
 
+def current_stages(hcp: HCP) -> list[tuple[str, str]]:
+    """(brand name, stage name) of the HCP's latest adoption step per brand."""
+    latest = (
+        db.select(AdoptionStep.brand_id, func.max(AdoptionStep.id).label("id"))
+        .where(AdoptionStep.hcp_id == hcp.id)
+        .group_by(AdoptionStep.brand_id)
+        .subquery()
+    )
+    query = (
+        db.select(Brand.name, AdoptionStage.name)
+        .select_from(AdoptionStep)
+        .join(latest, latest.c.id == AdoptionStep.id)
+        .join(Brand, Brand.id == AdoptionStep.brand_id)
+        .join(AdoptionStage, AdoptionStage.code == AdoptionStep.stage_code)
+        .order_by(Brand.name)
+    )
+    return [tuple(row) for row in db.session.execute(query)]
+
+
 # The write path ---------------------------------------------------------------------------
 CREATED, DUPLICATE = "created", "duplicate"
 ID_CONFLICT = "This id was already used for a different observation; give it a new id."
@@ -168,7 +189,7 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
     codes = sorted(set(data["barriers"]))
     fingerprint = Observation.fingerprint_of(
         data["hcp"], codes, data["note"], data["observed_at"], data.get("brand"),
-        data.get("channel"),
+        data.get("channel"), data.get("adoption_stage"),
     )
     existing = db.session.get(Observation, observation_id)
     if existing is not None:
@@ -192,6 +213,9 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
             errors["brand"] = [f"Unknown brand {data['brand']}."]
     if data.get("channel") and db.session.get(Channel, data["channel"]) is None:
         errors["channel"] = [f"Unknown channel {data['channel']}."]
+    stage = data.get("adoption_stage")
+    if stage and db.session.get(AdoptionStage, stage) is None:
+        errors["adoption_stage"] = [f"Unknown adoption stage {stage}."]
     if errors:
         raise ValidationError(errors)
 
@@ -212,6 +236,10 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
         safety_terms=note_check.adverse_event_terms,
     )
     db.session.add(observation)
+    if stage:
+        db.session.add(AdoptionStep(hcp=hcp, brand=brand, stage_code=stage,
+                                    at=observation.observed_at, user=author,
+                                    observation=observation))
     record(
         "observation_created",
         actor=author,
@@ -220,8 +248,11 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
         barriers=codes,
         hcp=hcp.external_id,
         safety_flag=note_check.safety_flag,
+        adoption_stage=stage,
     )
     try:
+        db.session.flush()
+        _record_given_plays(observation)
         db.session.commit()
     except IntegrityError:
         # Another request stored the same id between our check and our insert.
@@ -232,6 +263,22 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
         return _replay(author, existing, fingerprint)
     _route_medical_questions(author, observation)
     return observation, CREATED
+
+
+def _record_given_plays(observation: Observation) -> None:
+    """Remember which play version each barrier was given, so the call keeps pointing at it."""
+    from ..plays.services import PlayContext, next_best_play
+
+    context = PlayContext.of(observation)
+    for barrier in observation.barriers:
+        play = next_best_play(barrier, context)
+        if play is not None:
+            db.session.execute(
+                observation_barrier.update()
+                .where(observation_barrier.c.observation_id == observation.id,
+                       observation_barrier.c.barrier_id == barrier.id)
+                .values(play_id=play.id)
+            )
 
 
 def _route_medical_questions(author: User, observation: Observation) -> None:

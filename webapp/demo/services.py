@@ -11,12 +11,19 @@ from ..extensions import db
 from ..library.services import load_library
 from ..models import (
     HCP,
+    OUTCOME_AFTER_DAYS,
     USER_ROLES,
+    AdoptionStage,
+    AdoptionStep,
     Barrier,
     Brand,
+    LeaveBehind,
     Observation,
+    Play,
+    PlayRun,
     Territory,
     User,
+    observation_barrier,
     utcnow,
 )
 
@@ -53,11 +60,26 @@ COLLEAGUES = [("sales_rep", "MW-CHI", "Jordan Ellis"), ("frm", "MW-CHI", "Beatri
               ("sales_rep", "NE-PVD", "Olivia Grant"), ("pal", "NE-PVD", "Sofia Marino")]
 
 
+# Alternative plays HQ is trying for common access barriers, so the next best play has a choice.
+ALTERNATIVES = {
+    "ACC-PA-001": ("Payer-specific PA huddle",
+                   "Walk the office through this payer's own checklist with their PA coordinator."),
+    "ACC-PA-002": ("Office PA workshop",
+                   "A 20-minute lunch workshop on the payer portals and the hub's PA support."),
+    "AFF-CPY-001": ("Copay card enrolment at the front desk",
+                    "Enrol eligible commercially insured patients before they leave the office."),
+}
+# How often each kind of play works in the demo: alternatives do a little better.
+SUCCESS = {"library": 0.5, "alternative": 0.68}
+LADDER = ["unaware", "aware", "considering", "trialing", "adopting", "advocating"]
+
+
 @dataclass
 class DemoReport:
     credentials: list[tuple[str, str, str]] = field(default_factory=list)
     hcps: int = 0
     observations: int = 0
+    runs: int = 0
 
 
 def _territories() -> dict[str, Territory]:
@@ -175,6 +197,92 @@ def load_demo(seed: int = 7, hcp_count: int = 200, days: int = 28,
     db.session.flush()
     report = DemoReport(credentials=credentials, hcps=len(hcps))
     report.observations = _observations(rng, users, hcps, brands, days, observations)
+    if report.observations:
+        db.session.flush()
+        _alternative_plays(users["hq_brand"])
+        db.session.flush()
+        report.runs = _plays_in_motion(rng, users)
+        _adoption_ladder(rng, users, hcps, brands)
     record("demo_loaded", entity="demo", hcps=report.hcps, observations=report.observations)
     db.session.commit()
     return report
+
+
+def _alternative_plays(author: User) -> None:
+    """Approved alternatives to a few library plays, as HQ would add them."""
+    for code, (title, use) in ALTERNATIVES.items():
+        barrier = db.session.scalar(db.select(Barrier).where(Barrier.code == code))
+        if barrier is None or barrier.play is None:
+            continue
+        base = barrier.play
+        play = Play(barrier=barrier, lineage=f"{code}-P2", version=1, status="approved",
+                    approval_code=f"MLR-DEMO-{code}-P2", title=title, goal=base.goal,
+                    channel_code=base.channel_code, know=base.know, use=use, tell=list(base.tell),
+                    expires_on=(utcnow() + timedelta(days=365)).date(), created_by=author)
+        db.session.add(play)
+        db.session.add(LeaveBehind(play=play, title=title, approval_code=play.approval_code,
+                                   steps=["Bring the payer's current checklist.",
+                                          "Agree who in the office owns each step.",
+                                          "Call the hub for anything the office cannot finish."]))
+
+
+def _runner_for(users: dict, observation: Observation, barrier: Barrier) -> User | None:
+    if barrier.may_be_run_by(observation.author_role):
+        return observation.author
+    for user in users.values():
+        if user.territory_id == observation.territory_id and barrier.may_be_run_by(user.role):
+            return user
+    return None
+
+
+def _plays_in_motion(rng: random.Random, users: dict) -> int:
+    """Run about half of the observed barriers' plays, with outcomes once they are due."""
+    now, runs = utcnow(), 0
+    observations = db.session.scalars(db.select(Observation).order_by(Observation.observed_at))
+    for observation in observations:
+        for barrier in observation.barriers:
+            offered = barrier.offered_plays()
+            if not offered:
+                continue
+            play = rng.choice(offered)
+            db.session.execute(
+                observation_barrier.update()
+                .where(observation_barrier.c.observation_id == observation.id,
+                       observation_barrier.c.barrier_id == barrier.id)
+                .values(play_id=play.id))
+            runner = _runner_for(users, observation, barrier)
+            if runner is None or rng.random() > 0.55:
+                continue
+            ran_at = observation.observed_at + timedelta(hours=rng.lognormvariate(2.8, 0.9))
+            if ran_at > now:
+                continue
+            due = ran_at + timedelta(days=OUTCOME_AFTER_DAYS)
+            outcome = None
+            if due <= now or rng.random() < 0.3:
+                chance = SUCCESS["library" if play.lineage == barrier.code else "alternative"]
+                roll = rng.random()
+                outcome = ("resolved" if roll < chance else "partly" if roll < chance + 0.15
+                           else "too_early" if roll > 0.93 else "not_resolved")
+            db.session.add(PlayRun(observation=observation, barrier=barrier, play=play,
+                                   runner=runner, runner_role=runner.role, ran_at=ran_at,
+                                   channel_code=play.channel_code,
+                                   leave_behind=rng.choice(["none", "given", "emailed"]),
+                                   outcome=outcome, outcome_due_at=due,
+                                   outcome_at=due if outcome else None))
+            runs += 1
+    return runs
+
+
+def _adoption_ladder(rng: random.Random, users: dict, hcps: list[HCP], brands: list[Brand]) -> None:
+    """Where each HCP stood on one brand four weeks ago, and for some, a step up since."""
+    if not db.session.scalar(db.select(AdoptionStage.code).limit(1)):
+        return
+    now, rep = utcnow(), users["sales_rep"]
+    for hcp in hcps:
+        brand = rng.choice(brands)
+        position = rng.randint(0, 3)
+        db.session.add(AdoptionStep(hcp=hcp, brand=brand, stage_code=LADDER[position],
+                                    at=now - timedelta(days=29), user=rep))
+        if rng.random() < 0.35:
+            db.session.add(AdoptionStep(hcp=hcp, brand=brand, stage_code=LADDER[position + 1],
+                                        at=now - timedelta(days=rng.randint(1, 20)), user=rep))

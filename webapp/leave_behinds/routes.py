@@ -8,25 +8,28 @@ from ..extensions import db
 from ..models import USER_ROLES, utcnow
 from ..plays.services import barrier_with_play
 from . import bp
-from .services import filename_for, render_leave_behind
+from .services import filename_for, offered_play, render_leave_behind
 
 
 @bp.get("/plays/<code>/leave-behind.pdf")
 @roles_required(*USER_ROLES)
 def pdf(code: str):
     barrier = barrier_with_play(code)
-    if barrier is None or barrier.retired_at is not None or barrier.play.leave_behind is None:
-        abort(404, "This play has no leave-behind.")
+    play = barrier and offered_play(barrier, request.args.get("play", ""))
+    if barrier is None or barrier.retired_at is not None or play is None or play.leave_behind is None:
+        abort(404, "This play has no approved leave-behind.")
     hcp = find_hcp(current_user, request.args.get("hcp", ""))
     if hcp is None:
         abort(404, "No HCP with this id in your territory.")
-    body = render_leave_behind(barrier, hcp, utcnow().date())
+    body = render_leave_behind(barrier, play, hcp, utcnow().date())
     record(
         "leave_behind_printed",
         actor=current_user,
         entity="leave_behind",
         entity_id=barrier.code,
         hcp=hcp.external_id,
+        play=play.lineage,
+        version=play.version,
     )
     db.session.commit()
     return body, 200, {

@@ -6,19 +6,25 @@ from pathlib import Path
 from flask import current_app, render_template
 from weasyprint import CSS, HTML
 
-from ..models import HCP, Barrier
+from ..models import HCP, Barrier, Play
 
 STYLESHEET = "css/leave_behind.css"
 
 
-def render_leave_behind(barrier: Barrier, hcp: HCP, today: date) -> bytes:
-    """Return the PDF bytes of the barrier's leave-behind for this HCP's practice."""
-    leave_behind = barrier.play.leave_behind
+def offered_play(barrier: Barrier, play_id: str = "") -> Play | None:
+    """The play version asked for if it is one of the barrier's offered plays, else its default."""
+    if play_id:
+        return next((p for p in barrier.offered_plays() if str(p.id) == play_id), None)
+    return barrier.play
+
+
+def render_leave_behind(barrier: Barrier, play: Play, hcp: HCP, today: date) -> bytes:
+    """Return the PDF bytes of the play's leave-behind for this HCP's practice."""
     html = render_template(
         "leave_behinds/leave_behind.html",
         barrier=barrier,
-        play=barrier.play,
-        leave_behind=leave_behind,
+        play=play,
+        leave_behind=play.leave_behind,
         hcp=hcp,
         today=today,
     )

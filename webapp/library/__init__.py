@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("library", __name__, cli_group="library")
 
-from . import cli  # noqa: E402,F401
+from . import cli, routes  # noqa: E402,F401

@@ -79,7 +79,7 @@ def _approval_code(barrier_code: str, version) -> str:
 
 
 def _apply_barrier(barrier: Barrier, item: dict, version) -> bool:
-    """Copy one library entry onto a barrier, its play and leave-behind; return True if changed."""
+    """Copy one library entry onto a barrier and its library play; return True if changed."""
     before = _snapshot(barrier)
     barrier.name = item["name"]
     barrier.description = item.get("description", "")
@@ -90,35 +90,53 @@ def _apply_barrier(barrier: Barrier, item: dict, version) -> bool:
     barrier.primary_role_code = item["primary_role"]
     barrier.compliant_for = list(item.get("compliant_for") or [])
     barrier.retired_at = None
-
-    spec = item["play"]
-    play = barrier.play or Play(barrier=barrier)
-    db.session.add(play)  # backrefs do not cascade into the session in SQLAlchemy 2
-    play.title = spec["title"]
-    play.goal = spec["goal"]
-    play.channel_code = spec["channel"]
-    play.know = spec["know"]
-    play.use = spec["use"]
-    play.tell = list(spec.get("tell") or [])
-
-    lb_spec = spec.get("leave_behind")
-    if lb_spec:
-        leave_behind = play.leave_behind or LeaveBehind(play=play)
-        db.session.add(leave_behind)
-        leave_behind.title = lb_spec["title"]
-        leave_behind.steps = list(lb_spec.get("steps") or [])
-        leave_behind.approval_code = lb_spec.get("approval_code") or _approval_code(
-            item["code"], version
-        )
-    elif play.leave_behind is not None:
-        db.session.delete(play.leave_behind)
-        play.leave_behind = None
+    _apply_library_play(barrier, item["play"], _approval_code(item["code"], version))
     return before != _snapshot(barrier)
 
 
+def _play_content(spec: dict) -> tuple:
+    lb = spec.get("leave_behind")
+    return (spec["title"], spec["goal"], spec["channel"], spec["know"], spec["use"],
+            tuple(spec.get("tell") or ()),
+            lb and (lb["title"], tuple(lb.get("steps") or ()), lb.get("approval_code")))
+
+
+def _content_of(play: Play) -> tuple:
+    lb = play.leave_behind_version
+    return (play.title, play.goal, play.channel_code, play.know, play.use, tuple(play.tell),
+            lb and (lb.title, tuple(lb.steps), lb.approval_code))
+
+
+def _apply_library_play(barrier: Barrier, spec: dict, default_code: str) -> None:
+    """Keep the library's own play (lineage = barrier code) in step with the file.
+
+    The shipped file is approved content. When its play differs from the newest version, a new
+    approved version supersedes it, so observations keep the version they were given.
+    """
+    lb_spec = spec.get("leave_behind")
+    if lb_spec and not lb_spec.get("approval_code"):
+        lb_spec = {**lb_spec, "approval_code": default_code}
+        spec = {**spec, "leave_behind": lb_spec}
+    versions = [play for play in barrier.plays if play.lineage == barrier.code]
+    latest = max(versions, key=lambda play: play.version, default=None)
+    if latest is not None and _content_of(latest) == _play_content(spec):
+        return
+    play = Play(barrier=barrier, lineage=barrier.code,
+                version=latest.version + 1 if latest else 1, status="approved",
+                approval_code=lb_spec["approval_code"] if lb_spec else default_code,
+                title=spec["title"], goal=spec["goal"], channel_code=spec["channel"],
+                know=spec["know"], use=spec["use"], tell=list(spec.get("tell") or []))
+    db.session.add(play)  # backrefs do not cascade into the session in SQLAlchemy 2
+    if lb_spec:
+        db.session.add(LeaveBehind(play=play, title=lb_spec["title"],
+                                   steps=list(lb_spec.get("steps") or []),
+                                   approval_code=lb_spec["approval_code"], status="approved"))
+    for older in versions:
+        if older.status == "approved":
+            older.status = "superseded"
+
+
 def _snapshot(barrier: Barrier) -> tuple:
-    play = barrier.play
-    lb = play.leave_behind if play else None
     return (
         barrier.name,
         barrier.description,
@@ -129,8 +147,7 @@ def _snapshot(barrier: Barrier) -> tuple:
         barrier.primary_role_code,
         tuple(barrier.compliant_for or ()),
         barrier.retired_at,
-        play and (play.title, play.goal, play.channel_code, play.know, play.use, tuple(play.tell)),
-        lb and (lb.title, tuple(lb.steps), lb.approval_code),
+        tuple((p.lineage, p.version, p.status) for p in barrier.plays),
     )
 
 
@@ -150,7 +167,8 @@ def load_library(path: Path | str = SHIPPED_LIBRARY) -> LoadReport:
     existing = {
         b.code: b
         for b in db.session.scalars(
-            db.select(Barrier).options(selectinload(Barrier.play).selectinload(Play.leave_behind))
+            db.select(Barrier).options(
+                selectinload(Barrier.plays).selectinload(Play.leave_behind_version))
         )
     }
     try:

@@ -5,15 +5,21 @@ import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func
 
 from ..extensions import db
 from ..models import (
+    HCP,
+    AdoptionStage,
+    AdoptionStep,
     Barrier,
     Brand,
     Category,
     Observation,
+    Play,
     PlayRun,
     Territory,
     User,
@@ -21,7 +27,9 @@ from ..models import (
 )
 from ..scope import visible_observations
 
-DIMENSIONS = ("barrier", "category", "role", "territory", "brand")
+DIMENSIONS = ("barrier", "play", "category", "role", "territory", "brand")
+# A play's effect on adoption: did the HCP move up the brand's ladder within this many days?
+LADDER_WINDOW = timedelta(days=90)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -55,6 +63,10 @@ class Success:
     partly: int = 0
     not_resolved: int = 0
     too_early: int = 0
+    # Runs whose HCP had a stage on the observation's brand ladder when the play ran, and how
+    # many of those HCPs stood higher on it within LADDER_WINDOW after.
+    ladder_known: int = 0
+    ladder_up: int = 0
 
     @property
     def judged(self) -> int:
@@ -69,6 +81,7 @@ class Success:
 def _label_column(dimension: str):
     return {
         "barrier": Barrier.name,
+        "play": Play.lineage,
         "category": Category.name,
         "role": PlayRun.runner_role,
         "territory": Territory.code,
@@ -94,6 +107,7 @@ def _runs_query(user: User, dimension: str):
         .join(PlayRun, (PlayRun.observation_id == first_run.c.observation_id)
               & (PlayRun.barrier_id == first_run.c.barrier_id)
               & (PlayRun.ran_at == first_run.c.ran_at))
+        .outerjoin(Play, Play.id == PlayRun.play_id)
     )
     return visible_observations(query, user)
 
@@ -108,36 +122,45 @@ def time_to_play(user: User, dimension: str = "barrier") -> list[TimeToPlay]:
 
 
 def success_rates(user: User, dimension: str = "barrier") -> list[Success]:
-    """Resolved ÷ judged outcomes per group, always with the counts behind it.
-
-    A run with no outcome yet counts as not resolved once the same barrier is observed again
-    for the same HCP after the run: the barrier came back.
-    """
+    """Resolved ÷ judged outcomes per group, always with the counts behind it, and how many
+    HCPs moved up the adoption ladder after the play ran."""
     query = (
         db.select(_label_column(dimension), PlayRun.outcome, PlayRun.ran_at, PlayRun.barrier_id,
-                  Observation.hcp_id)
+                  Observation.hcp_id, Observation.brand_id)
         .select_from(PlayRun)
         .join(Observation, Observation.id == PlayRun.observation_id)
         .join(Barrier, Barrier.id == PlayRun.barrier_id)
         .join(Category, Category.code == Barrier.category_code)
         .join(Territory, Territory.id == Observation.territory_id)
         .outerjoin(Brand, Brand.id == Observation.brand_id)
+        .outerjoin(Play, Play.id == PlayRun.play_id)
     )
     rows = db.session.execute(visible_observations(query, user)).all()
-    seen_again = _reobservations(rows)
+    seen_again = reobservations({(r.barrier_id, r.hcp_id) for r in rows})
+    ladder = _ladder_history({(r.hcp_id, r.brand_id) for r in rows if r.brand_id})
     groups: dict[str, Success] = {}
-    for label, outcome, ran_at, barrier_id, hcp_id in rows:
-        group = groups.setdefault(label, Success(label))
-        if outcome is None and any(at > ran_at for at in seen_again.get((barrier_id, hcp_id), ())):
-            outcome = "not_resolved"
+    for label, outcome, ran_at, barrier_id, hcp_id, brand_id in rows:
+        group = groups.setdefault(label or "No play", Success(label or "No play"))
+        outcome = effective_outcome(outcome, ran_at, seen_again.get((barrier_id, hcp_id), ()))
         if outcome:
             setattr(group, outcome, getattr(group, outcome) + 1)
+        moved = _moved_up(ladder.get((hcp_id, brand_id), ()), ran_at)
+        if moved is not None:
+            group.ladder_known += 1
+            group.ladder_up += moved
     return sorted(groups.values(), key=lambda g: (-g.judged, g.label))
 
 
-def _reobservations(rows) -> dict[tuple[int, int], list]:
-    """When each (barrier, HCP) pair of these runs was observed."""
-    pairs = {(barrier_id, hcp_id) for _, _, _, barrier_id, hcp_id in rows}
+def effective_outcome(outcome: str | None, ran_at, observed_again) -> str | None:
+    """A run with no outcome yet counts as not resolved once its barrier was observed again for
+    the same HCP after it ran: the barrier came back."""
+    if outcome is None and any(at > ran_at for at in observed_again):
+        return "not_resolved"
+    return outcome
+
+
+def reobservations(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list]:
+    """When each (barrier, HCP) pair was observed."""
     if not pairs:
         return {}
     query = (
@@ -150,3 +173,60 @@ def _reobservations(rows) -> dict[tuple[int, int], list]:
     for barrier_id, hcp_id, observed_at in db.session.execute(query):
         seen[(barrier_id, hcp_id)].append(observed_at)
     return seen
+
+
+class JudgedOutcome(NamedTuple):
+    lineage: str
+    outcome: str | None
+    segment: str
+    brand_id: int | None
+
+
+def judged_outcomes(barrier_id: int, lineages: set[str]) -> list[JudgedOutcome]:
+    """Every run of these plays for this barrier, anywhere, with its effective outcome and the
+    context it ran in: the evidence behind the next best play."""
+    query = (
+        db.select(Play.lineage, PlayRun.outcome, PlayRun.ran_at, Observation.hcp_id,
+                  HCP.segment, Observation.brand_id)
+        .select_from(PlayRun)
+        .join(Play, Play.id == PlayRun.play_id)
+        .join(Observation, Observation.id == PlayRun.observation_id)
+        .join(HCP, HCP.id == Observation.hcp_id)
+        .where(PlayRun.barrier_id == barrier_id, Play.lineage.in_(lineages))
+    )
+    rows = db.session.execute(query).all()
+    seen_again = reobservations({(barrier_id, r.hcp_id) for r in rows})
+    return [
+        JudgedOutcome(r.lineage, effective_outcome(r.outcome, r.ran_at,
+                                                   seen_again.get((barrier_id, r.hcp_id), ())),
+                      r.segment or "", r.brand_id)
+        for r in rows
+    ]
+
+
+def _ladder_history(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[tuple]]:
+    """Per (HCP, brand): (when, ladder position) of every adoption step, oldest first."""
+    if not pairs:
+        return {}
+    query = (
+        db.select(AdoptionStep.hcp_id, AdoptionStep.brand_id, AdoptionStep.at,
+                  AdoptionStage.position)
+        .join(AdoptionStage, AdoptionStage.code == AdoptionStep.stage_code)
+        .where(AdoptionStep.hcp_id.in_({h for h, _ in pairs}))
+        .order_by(AdoptionStep.at, AdoptionStep.id)
+    )
+    history: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for hcp_id, brand_id, at, position in db.session.execute(query):
+        if (hcp_id, brand_id) in pairs:
+            history[(hcp_id, brand_id)].append((at, position))
+    return history
+
+
+def _moved_up(steps, ran_at) -> bool | None:
+    """Whether the HCP stood higher within LADDER_WINDOW after `ran_at` than when the play ran;
+    None when their stage then is unknown."""
+    before = [position for at, position in steps if at <= ran_at]
+    if not before:
+        return None
+    after = [position for at, position in steps if ran_at < at <= ran_at + LADDER_WINDOW]
+    return bool(after) and max(after) > before[-1]

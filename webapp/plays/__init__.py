@@ -15,9 +15,9 @@ def role_name(code: str) -> str:
 
 @bp.app_context_processor
 def role_groups():
-    from ..models import FIELD_ROLES
+    from ..models import FIELD_ROLES, LIBRARY_ROLES
 
-    return {"field_roles": FIELD_ROLES}
+    return {"field_roles": FIELD_ROLES, "library_roles": LIBRARY_ROLES}
 
 
 from . import routes  # noqa: E402,F401

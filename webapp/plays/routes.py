@@ -17,6 +17,7 @@ from .services import (
     hand_off,
     outcomes_due,
     play_cards,
+    play_for,
     queue_for,
     record_outcome,
     return_handoff,
@@ -51,9 +52,12 @@ def _run(observation, code: str):
     """Parse the run form and record the run; PlayError or ValidationError on bad input."""
     data = PlayRunSchema().load(request.form.to_dict())
     barrier = next((b for b in observation.barriers if b.code == code), None)
-    if barrier is None or barrier.play is None:
+    if barrier is None:
         raise PlayError("This barrier was not logged in this observation.")
-    channel = data["channel"] or barrier.play.channel_code
+    play = play_for(observation, barrier)
+    if play is None:
+        raise PlayError("This barrier has no approved play to run.")
+    channel = data["channel"] or play.channel_code
     if channel is None or db.session.get(Channel, channel) is None:
         raise PlayError("Choose the channel you used.")
     return run_play(current_user, observation, code, data["ran_at"] or utcnow(), channel,

@@ -1,7 +1,7 @@
 """Plays as a field user sees them: the five questions and whether their role may run it."""
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import selectinload
 
@@ -17,11 +17,109 @@ from ..models import (
     PlayRun,
     Role,
     User,
+    observation_barrier,
     utcnow,
 )
 from ..scope import in_scope, scoped
 
 
+# Next best play -----------------------------------------------------------------------------
+# Beta-Binomial shrinkage, not Thompson sampling: a rep and an auditor must see the same
+# recommendation for the same evidence, every time, and the evidence shown must explain it.
+# Exploration comes from the prior instead: a new play starts at PRIOR_MEAN, so it outranks any
+# play measured below that until its own outcomes say otherwise.
+PRIOR_MEAN = 0.5  # a play nobody has judged yet is assumed to work half the time
+PRIOR_WEIGHT = 2  # ... with the weight of two outcomes (Beta(1, 1))
+# Outcomes in the same context (segment and brand) move the estimate away from the play's
+# overall rate with this weight in outcomes: five matching outcomes count as much as all the rest.
+CONTEXT_WEIGHT = 5
+
+
+@dataclass(frozen=True)
+class PlayContext:
+    """Where a barrier was observed: what similar outcomes are looked for."""
+
+    brand_id: int | None = None
+    brand_name: str = ""
+    segment: str = ""
+
+    @classmethod
+    def of(cls, observation: Observation) -> "PlayContext":
+        return cls(brand_id=observation.brand_id,
+                   brand_name=observation.brand.name if observation.brand else "",
+                   segment=observation.hcp.segment or "")
+
+    @property
+    def label(self) -> str:
+        parts = [f"{self.segment} HCPs" if self.segment else "", self.brand_name]
+        return " on ".join(part for part in parts if part) or "all HCPs"
+
+
+@dataclass
+class RankedPlay:
+    play: Play
+    score: float
+    resolved: int = 0  # in this context
+    judged: int = 0
+    all_resolved: int = 0  # anywhere
+    all_judged: int = 0
+    context: str = ""
+
+    @property
+    def evidence(self) -> str:
+        if self.judged:
+            return f"worked {self.resolved} of {self.judged} times with {self.context}"
+        if self.all_judged:
+            return (f"worked {self.all_resolved} of {self.all_judged} times overall; "
+                    f"not yet judged with {self.context}")
+        return "new play: no outcome recorded yet"
+
+
+def _estimate(resolved: int, judged: int, prior: float, weight: float) -> float:
+    return (resolved + weight * prior) / (judged + weight)
+
+
+def rank_plays(barrier: Barrier, context: PlayContext | None = None,
+               today: date | None = None) -> list[RankedPlay]:
+    """The barrier's offered plays, best first by measured success in a similar context."""
+    from ..metrics.services import judged_outcomes
+
+    offered = barrier.offered_plays(today)
+    if not offered:
+        return []
+    context = context or PlayContext()
+    lineages = {play.lineage for play in offered}
+    counts = {lineage: [0, 0, 0, 0] for lineage in lineages}  # resolved, judged; in context
+    for row in judged_outcomes(barrier.id, lineages):
+        tally = counts[row.lineage]
+        if row.outcome in ("resolved", "partly", "not_resolved"):
+            resolved = row.outcome == "resolved"
+            tally[0] += resolved
+            tally[1] += 1
+            if ((not context.segment or row.segment == context.segment)
+                    and (context.brand_id is None or row.brand_id == context.brand_id)):
+                tally[2] += resolved
+                tally[3] += 1
+    ranked = []
+    for play in offered:
+        all_resolved, all_judged, resolved, judged = counts[play.lineage]
+        overall = _estimate(all_resolved, all_judged, PRIOR_MEAN, PRIOR_WEIGHT)
+        ranked.append(RankedPlay(play=play, score=_estimate(resolved, judged, overall, CONTEXT_WEIGHT),
+                                 resolved=resolved, judged=judged, all_resolved=all_resolved,
+                                 all_judged=all_judged, context=context.label))
+    # Ties keep the library's own play first (offered_plays' order; sorted() is stable).
+    return sorted(ranked, key=lambda r: -r.score)
+
+
+def next_best_play(barrier: Barrier, context: PlayContext | None = None) -> Play | None:
+    offered = barrier.offered_plays()
+    if len(offered) < 2:  # nothing to rank: spare the evidence queries on the write path
+        return offered[0] if offered else None
+    ranked = rank_plays(barrier, context)
+    return ranked[0].play if ranked else None
+
+
+# Play cards -----------------------------------------------------------------------------------
 @dataclass
 class PlayCard:
     barrier: Barrier
@@ -30,10 +128,24 @@ class PlayCard:
     lead_role: str
     allowed_roles: list[str]
     tell_roles: list[str]
+    ranked: list[RankedPlay] = field(default_factory=list)
+    # Set when the version given at capture was since superseded, withdrawn or expired.
+    given_note: str = ""
 
     @property
     def handoff_message(self) -> str:
         return f"Your role may not run this play: hand this to your {self.lead_role}."
+
+    @property
+    def evidence(self) -> str:
+        for candidate in self.ranked:
+            if candidate.play is self.play:
+                return candidate.evidence
+        return ""
+
+    @property
+    def alternatives(self) -> list[RankedPlay]:
+        return [candidate for candidate in self.ranked if candidate.play is not self.play]
 
 
 def role_names() -> dict[str, str]:
@@ -42,27 +154,79 @@ def role_names() -> dict[str, str]:
     return names
 
 
+def _card(barrier: Barrier, play: Play | None, role: str, names: dict, ranked=(),
+          given_note: str = "") -> PlayCard:
+    return PlayCard(
+        barrier=barrier,
+        play=play,
+        may_run=barrier.may_be_run_by(role),
+        lead_role=names.get(barrier.primary_role_code, barrier.primary_role_code),
+        allowed_roles=[names.get(code, code) for code in barrier.compliant_for],
+        tell_roles=[names.get(code, code) for code in (play.tell if play else [])],
+        ranked=list(ranked),
+        given_note=given_note,
+    )
+
+
 def play_cards(barriers: list[Barrier], role: str) -> list[PlayCard]:
-    """One card per barrier with its play, saying plainly when `role` must hand it on."""
+    """One card per barrier with its default play, saying plainly when `role` must hand it on."""
     names = role_names()
-    return [
-        PlayCard(
-            barrier=barrier,
-            play=barrier.play,
-            may_run=barrier.may_be_run_by(role),
-            lead_role=names.get(barrier.primary_role_code, barrier.primary_role_code),
-            allowed_roles=[names.get(code, code) for code in barrier.compliant_for],
-            tell_roles=[names.get(code, code) for code in (barrier.play.tell if barrier.play else [])],
-        )
-        for barrier in barriers
-    ]
+    return [_card(barrier, barrier.play, role, names) for barrier in barriers]
+
+
+def given_plays(observation: Observation) -> dict[int, Play | None]:
+    """Per barrier id, the play version the author was given when the call was logged."""
+    rows = db.session.execute(
+        db.select(observation_barrier.c.barrier_id, observation_barrier.c.play_id)
+        .where(observation_barrier.c.observation_id == observation.id)
+    )
+    return {barrier_id: db.session.get(Play, play_id) if play_id else None
+            for barrier_id, play_id in rows}
+
+
+def observation_cards(observation: Observation, role: str) -> list[PlayCard]:
+    """The plays of a logged call: the version given then, unless it may no longer be offered."""
+    names = role_names()
+    given = given_plays(observation)
+    context = PlayContext.of(observation)
+    cards = []
+    for barrier in observation.barriers:
+        ranked = rank_plays(barrier, context)
+        play, note = _play_to_use(given.get(barrier.id), ranked)
+        cards.append(_card(barrier, play, role, names, ranked, note))
+    return cards
+
+
+def _play_to_use(given: Play | None, ranked: list[RankedPlay]) -> tuple[Play | None, str]:
+    if given is not None and given.is_offered():
+        return given, ""
+    best = ranked[0].play if ranked else None
+    if given is None:
+        return best, ""
+    return best, (f"The play given with this call (“{given.title}”, version {given.version}) "
+                  f"is {_no_longer(given)}; " + ("this is the play to use now." if best
+                                                  else "no other play is approved yet."))
+
+
+def play_for(observation: Observation, barrier: Barrier) -> Play | None:
+    """The play to run now for a barrier of a logged call."""
+    given = given_plays(observation).get(barrier.id)
+    return _play_to_use(given, rank_plays(barrier, PlayContext.of(observation)))[0]
+
+
+def _no_longer(play: Play) -> str:
+    if play.status == "superseded":
+        return "superseded by a newer approved version"
+    if play.status == "approved":
+        return "past its expiry date"
+    return play.status
 
 
 def barrier_with_play(code: str) -> Barrier | None:
     return db.session.scalar(
         db.select(Barrier)
         .where(Barrier.code == code)
-        .options(selectinload(Barrier.play).selectinload(Play.leave_behind))
+        .options(selectinload(Barrier.plays).selectinload(Play.leave_behind_version))
     )
 
 
@@ -86,8 +250,11 @@ def run_play(user: User, observation: Observation, code: str, ran_at: datetime,
         raise PlayError("Your role may not run this play; hand it on instead.")
     if ran_at < observation.observed_at - timedelta(minutes=1):
         raise PlayError("A play cannot run before its barrier was observed.")
+    play = play_for(observation, barrier)
+    if play is None:
+        raise PlayError("This barrier has no approved play to run.")
     run = PlayRun(
-        observation=observation, barrier=barrier, runner=user, runner_role=user.role,
+        observation=observation, barrier=barrier, play=play, runner=user, runner_role=user.role,
         ran_at=ran_at, channel_code=channel, leave_behind=leave_behind,
         outcome_due_at=ran_at + timedelta(days=OUTCOME_AFTER_DAYS),
     )
@@ -102,7 +269,7 @@ def run_play(user: User, observation: Observation, code: str, ran_at: datetime,
         open_handoff.updated_at = utcnow()
     db.session.flush()
     record("play_run", actor=user, entity="play_run", entity_id=run.id,
-           observation=observation.id, barrier=code)
+           observation=observation.id, barrier=code, play=play.lineage, version=play.version)
     db.session.commit()
     return run
 

@@ -49,7 +49,7 @@ def build_index() -> Index:
     barriers = db.session.scalars(
         db.select(Barrier)
         .where(Barrier.retired_at.is_(None))
-        .options(selectinload(Barrier.play), selectinload(Barrier.category),
+        .options(selectinload(Barrier.plays), selectinload(Barrier.category),
                  selectinload(Barrier.journey_stage))
         .order_by(Barrier.code)
     )
