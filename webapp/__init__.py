@@ -39,6 +39,7 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .backup import bp as backup_bp
     from .capture import bp as capture_bp
     from .demo import bp as demo_bp
     from .feed import bp as feed_bp
@@ -63,6 +64,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         pwa_bp,
         safety_bp,
         metrics_bp,
+        backup_bp,
     ):
         app.register_blueprint(bp)
 

@@ -253,6 +253,8 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
     try:
         db.session.flush()
         _record_given_plays(observation)
+        # In the same transaction: a crash can never keep the call and lose its hand-off.
+        _route_medical_questions(author, observation)
         db.session.commit()
     except IntegrityError:
         # Another request stored the same id between our check and our insert.
@@ -261,7 +263,6 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
         if existing is None:
             raise
         return _replay(author, existing, fingerprint)
-    _route_medical_questions(author, observation)
     return observation, CREATED
 
 
@@ -290,7 +291,7 @@ def _route_medical_questions(author: User, observation: Observation) -> None:
         return
     for barrier in observation.barriers:
         if not barrier.may_be_run_by(author.role) and "msl" in barrier.compliant_for:
-            hand_off(author, observation, barrier.code, to_role="msl")
+            hand_off(author, observation, barrier.code, to_role="msl", commit=False)
 
 
 def _replay(author: User, existing: Observation, fingerprint: str) -> tuple[Observation, str]:

@@ -274,8 +274,10 @@ def run_play(user: User, observation: Observation, code: str, ran_at: datetime,
     return run
 
 
-def hand_off(user: User, observation: Observation, code: str, to_role: str | None = None) -> Handoff:
-    """Hand the play to the role that leads it (or `to_role`) in the HCP's territory."""
+def hand_off(user: User, observation: Observation, code: str, to_role: str | None = None,
+             commit: bool = True) -> Handoff:
+    """Hand the play to the role that leads it (or `to_role`) in the HCP's territory; with
+    `commit=False` it joins the caller's transaction."""
     barrier = _barrier_of(observation, code)
     to_role = to_role or barrier.primary_role_code
     if to_role not in barrier.compliant_for:
@@ -293,7 +295,8 @@ def hand_off(user: User, observation: Observation, code: str, to_role: str | Non
     db.session.flush()
     record("handoff_created", actor=user, entity="handoff", entity_id=handoff.id,
            to_role=to_role, barrier=code)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return handoff
 
 
