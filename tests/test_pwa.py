@@ -69,3 +69,4 @@ def test_reference_names_every_code(client, as_role):
     assert reference["roles"]["frm"] == "Field reimbursement manager"
     assert reference["categories"]["access"] and reference["channels"]["leave_behind"]
     assert reference["brands"] == [{"code": "ONC", "name": "Oncora"}]
+    assert [s["code"] for s in reference["adoption_stages"]][:2] == ["unaware", "aware"]

@@ -41,6 +41,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .backup import bp as backup_bp
     from .capture import bp as capture_bp
+    from .dashboard import bp as dashboard_bp
     from .demo import bp as demo_bp
     from .feed import bp as feed_bp
     from .hcps import bp as hcps_bp
@@ -65,6 +66,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         safety_bp,
         metrics_bp,
         backup_bp,
+        dashboard_bp,
     ):
         app.register_blueprint(bp)
 

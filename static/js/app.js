@@ -90,6 +90,10 @@
       showFormErrors(form, { _form: ["Choose at least one barrier."] });
       return;
     }
+    if (payload.adoption_stage && !payload.brand) {
+      showFormErrors(form, { adoption_stage: ["Choose the brand whose adoption stage this is."] });
+      return;
+    }
     const refusal = await offline.noteRefusal(payload.note);
     if (refusal) {
       showFormErrors(form, { note: [refusal] });

@@ -141,6 +141,14 @@
       box.append(chip);
     });
     box.hidden = false;
+    // One tap for the HCP's stage on the brand's adoption ladder; sent only with a brand.
+    const stages = form.querySelector('[data-slot="stages"]');
+    (data.reference.adoption_stages || []).forEach((stage) => {
+      const chip = fill(clone("tpl-stage"), { name: stage.name });
+      chip.querySelector("input").value = stage.code;
+      stages.append(chip);
+    });
+    stages.hidden = !stages.querySelector("input");
   }
 
   async function initCapture(root) {

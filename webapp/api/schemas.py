@@ -136,6 +136,7 @@ class ReferenceSchema(Schema):
     journey_stages = fields.Dict(keys=Text(), values=Text())
     roles = fields.Dict(keys=Text(), values=Text())
     channels = fields.Dict(keys=Text(), values=Text())
+    adoption_stages = fields.List(fields.Nested(BrandSchema))  # code and name, ladder order
     brands = fields.List(fields.Nested(BrandSchema))
     note_rules = fields.Dict(keys=Text(), values=fields.Raw())
 

@@ -6,6 +6,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from ..auth.access import roles_required
+from ..dashboard.services import territory_top
 from ..extensions import db
 from ..htmx import render
 from ..models import (
@@ -76,6 +77,7 @@ def _page_context(form: dict, errors: dict | None = None, hcp_query: str = "") -
         context["recent"] = recent_hcps(current_user)
         context["hcp_results"] = search_hcps(current_user, hcp_query) if hcp_query else []
         context["my_observations"] = recent_observations(current_user)
+        context["territory_top"] = territory_top(current_user)
     else:
         context["suggestions"] = suggest(form["note"]) if form["note"].strip() else []
         context["choices"] = barrier_choices(

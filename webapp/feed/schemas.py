@@ -8,6 +8,13 @@ class FeedFilterSchema(Schema):
     territory = Text(load_default="", validate=validate.Length(max=40))
     category = Text(load_default="", validate=validate.Length(max=40))
     brand = Text(load_default="", validate=validate.Length(max=40))
+    role = Text(load_default="", validate=validate.Length(max=40))
+    journey_stage = Text(load_default="", validate=validate.Length(max=40))
+    barrier = Text(load_default="", validate=validate.Length(max=40))
+    q = Text(load_default="", validate=validate.Length(max=100, error="Search at most 100 characters."))
+    safety = fields.Boolean(load_default=False, truthy={"1", "on", "true"}, falsy={"", "0", "off", "false"})
+    with_note = fields.Boolean(load_default=False, truthy={"1", "on", "true"},
+                               falsy={"", "0", "off", "false"})
     date_from = fields.Date(load_default=None, error_messages={"invalid": "Use a date like 2026-11-01."})
     date_to = fields.Date(load_default=None, error_messages={"invalid": "Use a date like 2026-11-30."})
     before = Text(load_default="")

@@ -1,16 +1,23 @@
 """The HQ insight feed: newest first, filtered, in the viewer's scope."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
+    CAPTURE_ROLES,
+    HCP,
+    MEDICAL_ROLES,
     Barrier,
     Brand,
     Category,
+    JourneyStage,
     Observation,
+    Role,
     Territory,
     User,
     observation_barrier,
@@ -38,13 +45,30 @@ def _filtered(user: User, filters: dict):
         query = query.join(Brand, Brand.id == Observation.brand_id).where(
             Brand.code == filters["brand"]
         )
-    if filters.get("category"):
-        in_category = (
+    if filters.get("role"):
+        query = query.where(Observation.author_role == filters["role"])
+    barrier_conditions = [
+        Barrier.category_code == filters["category"] if filters.get("category") else None,
+        Barrier.journey_stage_code == filters["journey_stage"] if filters.get("journey_stage")
+        else None,
+        Barrier.code == filters["barrier"] if filters.get("barrier") else None,
+    ]
+    barrier_conditions = [c for c in barrier_conditions if c is not None]
+    if barrier_conditions:
+        matching = (
             db.select(observation_barrier.c.observation_id)
             .join(Barrier, Barrier.id == observation_barrier.c.barrier_id)
-            .where(Barrier.category_code == filters["category"])
+            .where(*barrier_conditions)
         )
-        query = query.where(Observation.id.in_(in_category))
+        query = query.where(Observation.id.in_(matching))
+    if filters.get("safety"):
+        query = query.where(Observation.safety_flag.is_(True))
+    if filters.get("with_note"):
+        query = query.where(Observation.note != "")
+    if filters.get("q"):
+        words = filters["q"].lower().split()
+        for word in words[:5]:
+            query = query.where(func.lower(Observation.note).contains(word, autoescape=True))
     if filters.get("date_from"):
         start = datetime.combine(filters["date_from"], time.min, tzinfo=UTC)
         query = query.where(Observation.observed_at >= start)
@@ -89,4 +113,48 @@ def filter_options(user: User) -> dict:
         "territories": db.session.scalars(territories).all(),
         "categories": db.session.scalars(db.select(Category).order_by(Category.position)).all(),
         "brands": db.session.scalars(db.select(Brand).order_by(Brand.name)).all(),
+        "journey_stages": db.session.scalars(
+            db.select(JourneyStage).order_by(JourneyStage.position)).all(),
+        "roles": [(code, name) for code, name in db.session.execute(
+            db.select(Role.code, Role.name).where(Role.code.in_(CAPTURE_ROLES))
+            .order_by(Role.position))
+                  if user.sees_medical or code not in MEDICAL_ROLES],
+        "barriers": db.session.execute(
+            db.select(Barrier.code, Barrier.name).order_by(Barrier.code)).all(),
     }
+
+
+EXPORT_HEADER = ["observation_id", "received_at", "observed_at", "territory", "brand", "hcp_id",
+                 "hcp_name", "account", "segment", "author_role", "barrier_code", "barrier_name",
+                 "category", "journey_stage", "safety_flag", "note"]
+
+
+def export_rows(user: User, filters: dict) -> Iterator[list]:
+    """Every matching observation × barrier, newest first, read in batches (one row per barrier
+    so the rows add up to the dashboard's counts)."""
+    matching = _filtered(user, filters).with_only_columns(Observation.id)
+    query = (
+        db.select(Observation.id, Observation.received_at, Observation.observed_at,
+                  Territory.code, Brand.name, HCP.external_id, HCP.name, HCP.account, HCP.segment,
+                  Observation.author_role, Barrier.code, Barrier.name, Barrier.category_code,
+                  Barrier.journey_stage_code, Observation.safety_flag, Observation.note)
+        .select_from(Observation)
+        .join(observation_barrier, observation_barrier.c.observation_id == Observation.id)
+        .join(Barrier, Barrier.id == observation_barrier.c.barrier_id)
+        .join(HCP, HCP.id == Observation.hcp_id)
+        .join(Territory, Territory.id == Observation.territory_id)
+        .outerjoin(Brand, Brand.id == Observation.brand_id)
+        .where(Observation.id.in_(matching))
+        .order_by(Observation.received_at.desc(), Observation.id.desc(), Barrier.code)
+        .execution_options(yield_per=1000)
+    )
+
+
+    # The query is built now, while the user is at hand; the rows are read as the response
+    # streams, after the request's own session is gone.
+    def rows():
+        for row in db.session.execute(query):
+            yield [row[0], row[1].isoformat(), row[2].isoformat(), *row[3:14],
+                   "yes" if row[14] else "no", row[15]]
+
+    return rows()

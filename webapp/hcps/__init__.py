@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("hcps", __name__, cli_group="hcps")
 
-from . import cli  # noqa: E402,F401
+from . import cli, routes  # noqa: E402,F401

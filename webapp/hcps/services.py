@@ -1,12 +1,15 @@
-"""Import HCPs from CSV: all rows or none, updating by external_id."""
+"""HCPs: import from CSV (all rows or none, updating by external_id), and an HCP's history."""
 
 import csv
 from dataclasses import dataclass, field
 from typing import IO
 
+from sqlalchemy.orm import selectinload
+
 from ..audit import record
 from ..extensions import db
-from ..models import HCP, Territory
+from ..models import HCP, Observation, PlayRun, Territory, User
+from ..scope import visible_observations
 
 COLUMNS = ("external_id", "name", "specialty", "account", "territory", "segment")
 REQUIRED = ("external_id", "name", "specialty", "account", "territory")
@@ -94,3 +97,28 @@ def import_hcps(stream: IO[str]) -> ImportReport:
     record("hcps_imported", entity="hcp", created=report.created, updated=report.updated)
     db.session.commit()
     return report
+
+
+# An HCP's history -----------------------------------------------------------------------------
+@dataclass
+class HistoryEntry:
+    observation: Observation
+    runs: list[PlayRun]
+
+
+def hcp_history(user: User, hcp: HCP, limit: int = 100) -> list[HistoryEntry]:
+    """The HCP's observations the user may see, newest first, each with the plays run for it."""
+    from ..feed.services import with_details
+
+    query = visible_observations(db.select(Observation), user).where(Observation.hcp_id == hcp.id)
+    query = with_details(query.order_by(Observation.observed_at.desc()).limit(limit))
+    observations = list(db.session.scalars(query))
+    runs: dict[str, list[PlayRun]] = {o.id: [] for o in observations}
+    if observations:
+        found = db.session.scalars(
+            db.select(PlayRun).where(PlayRun.observation_id.in_(runs))
+            .options(selectinload(PlayRun.play), selectinload(PlayRun.runner))
+            .order_by(PlayRun.ran_at))
+        for run in found:
+            runs[run.observation_id].append(run)
+    return [HistoryEntry(o, runs[o.id]) for o in observations]

@@ -210,6 +210,8 @@ def reference_data() -> dict:
         "journey_stages": names(JourneyStage),
         "roles": names(Role),
         "channels": names(Channel),
+        "adoption_stages": [{"code": code, "name": name}
+                            for code, name in names(AdoptionStage).items()],
         "brands": db.session.scalars(db.select(Brand).order_by(Brand.name)).all(),
         "note_rules": compliance_rules(),
     }

@@ -112,6 +112,17 @@ def _runs_query(user: User, dimension: str):
     return visible_observations(query, user)
 
 
+def play_delays(user: User, since=None, until=None) -> list[tuple]:
+    """(observed_at, hours to the first run) of every observed barrier whose play ran."""
+    query = _runs_query(user, "barrier")
+    if since is not None:
+        query = query.where(Observation.observed_at >= since)
+    if until is not None:
+        query = query.where(Observation.observed_at < until)
+    return [(observed_at, max(0.0, (ran_at - observed_at).total_seconds() / 3600))
+            for _, observed_at, ran_at in db.session.execute(query)]
+
+
 def time_to_play(user: User, dimension: str = "barrier") -> list[TimeToPlay]:
     """Observed → first play run, in hours: median and p90 per group, most runs first."""
     groups: dict[str, TimeToPlay] = {}

@@ -22,7 +22,6 @@ from ..models import (
 )
 from ..scope import in_scope, scoped
 
-
 # Next best play -----------------------------------------------------------------------------
 # Beta-Binomial shrinkage, not Thompson sampling: a rep and an auditor must see the same
 # recommendation for the same evidence, every time, and the evidence shown must explain it.

@@ -1,0 +1,145 @@
+"""HQ insights: the dashboard's figures on a small hand-counted fixture, the feed's filters and
+CSV export, the HCP history, and the territory's top barriers back in the field."""
+
+import csv
+import io
+import re
+
+from webapp.dashboard.services import build_dashboard
+from webapp.extensions import db
+from webapp.models import AuditEvent, Barrier, PlayRun
+
+HTMX = {"HX-Request": "true"}
+
+
+def _world_of_calls(observe):
+    """Five calls this period, two in the period before (28 days each), one from an MSL."""
+    observe("sales_rep", barriers=["ACC-PA-002", "ACC-PA-001"], minutes_ago=60, brand="ONC")
+    observe("sales_rep", barriers=["ACC-PA-002"], minutes_ago=60 * 24 * 3, brand="ONC")
+    observe("sales_rep", barriers=["ACC-PA-002"], minutes_ago=60 * 24 * 10)
+    observe("district_manager", hcp="H2", barriers=["CLN-BIO-001"], minutes_ago=60 * 24 * 5)
+    observe("msl", barriers=["CLN-BIO-001"], minutes_ago=60 * 24 * 2, note="medical insight")
+    # The period before: ACC-PA-001 seen twice, ACC-PA-002 not at all.
+    observe("sales_rep", barriers=["ACC-PA-001"], minutes_ago=60 * 24 * 35)
+    observe("sales_rep", barriers=["ACC-PA-001"], minutes_ago=60 * 24 * 40)
+
+
+def _board(world, role="hq_brand", **filters):
+    return build_dashboard(world["users"][role], {"days": 28, **filters})
+
+
+def test_dashboard_counts_match_the_hand_count(world, observe):
+    _world_of_calls(observe)
+    board = _board(world)
+    # Commercial view: the MSL's call is behind the firewall. 5 mentions in 4 calls.
+    assert (board.mentions, board.observations) == (5, 4)
+    assert sum(bar.value for bar in board.weekly.bars) == 5
+    assert board.heat[("T1", "Access & coverage (payer)")][0] == 4
+    assert board.heat[("T2", "Clinical belief & evidence")][0] == 1
+    rising = {r.code: (r.now, r.before) for r in board.rising}
+    assert rising["ACC-PA-002"] == (3, 0) and "ACC-PA-001" not in rising  # 1 now, 2 before
+    assert [row[:2] for row in board.by_brand["Oncora"]] == [
+        ("ACC-PA-002", db.session.scalar(db.select(Barrier.name).where(Barrier.code == "ACC-PA-002"))),
+        ("ACC-PA-001", db.session.scalar(db.select(Barrier.name).where(Barrier.code == "ACC-PA-001"))),
+    ]
+
+
+def test_medical_roles_see_msl_insights_on_the_dashboard(world, observe):
+    _world_of_calls(observe)
+    assert _board(world, "head_of_medical").mentions == 6
+    assert _board(world, "hq_brand").mentions == 5
+
+
+def test_play_coverage_counts_effective_plays_and_lists_the_rest_biggest_first(world, observe):
+    _world_of_calls(observe)
+    barrier = db.session.scalar(db.select(Barrier).where(Barrier.code == "ACC-PA-002"))
+    rep = world["users"]["sales_rep"]
+    for outcome in ("resolved", "resolved", "not_resolved"):
+        call = observe("sales_rep", hcp="H1", barriers=["ACC-PA-002"], minutes_ago=60 * 24 * 40)
+        db.session.add(PlayRun(observation=call, barrier=barrier, play=barrier.play, runner=rep,
+                               runner_role="sales_rep", ran_at=call.observed_at,
+                               channel_code="face_to_face", outcome=outcome,
+                               outcome_due_at=call.observed_at))
+    db.session.commit()
+    coverage = {c.brand: c for c in _board(world).coverage}
+    oncora = coverage["Oncora"]
+    # Seen on Oncora this period: ACC-PA-002 (2 of 3 resolved: 67% ≥ 60%) and ACC-PA-001.
+    assert (oncora.effective, oncora.seen) == (1, 2)
+    assert [u["code"] for u in oncora.uncovered] == ["ACC-PA-001"]
+    assert oncora.uncovered[0]["why"] == "play not yet judged"
+
+
+def test_dashboard_page_fragment_and_pdf(client, as_role, world, observe):
+    _world_of_calls(observe)
+    as_role("hq_brand")
+    page = client.get("/dashboard")
+    assert page.status_code == 200 and "<svg" in page.text
+    assert "Oncora: effective plays for 0 of 2 barriers seen" in page.text
+    assert "medical insight" not in page.text
+    fragment = client.get("/dashboard?days=90", headers=HTMX)
+    assert fragment.text.lstrip().startswith('<div id="board">')
+    assert "HX-Request" in fragment.headers["Vary"]
+    bad = client.get("/dashboard?days=9999")
+    assert bad.status_code == 422 and "between 7 and 365 days" in bad.text
+    pdf = client.get("/dashboard.pdf?brand=ONC")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "dashboard_printed"))
+
+
+def test_feed_filters_by_role_stage_barrier_safety_note_and_words(client, as_role, observe):
+    observe("sales_rep", barriers=["ACC-PA-002"], note="office says PA keeps bouncing")
+    observe("district_manager", hcp="H2", barriers=["CLN-BIO-001"])
+    observe("sales_rep", barriers=["ACC-PA-001"], note="patient had a rash after the second dose")
+    as_role("hq_brand")
+
+    def names(query):
+        text = client.get(f"/feed?{query}", headers=HTMX).text
+        return len(re.findall(r'class="feed-item"', text))
+
+    assert names("") == 3
+    assert names("role=district_manager") == 1
+    assert names("journey_stage=prior_authorization") == 2
+    assert names("barrier=ACC-PA-001") == 1
+    assert names("safety=1") == 1
+    assert names("with_note=1") == 2
+    assert names("q=bouncing+office") == 1
+    assert names("q=100%25") == 0  # a wildcard is searched for, not matched
+
+
+def test_csv_export_streams_the_same_numbers_and_neutralises_formulas(client, as_role, world,
+                                                                      observe):
+    _world_of_calls(observe)
+    observe("sales_rep", barriers=["ACC-PA-002"], note="=HYPERLINK(\"http://evil\")", minutes_ago=30)
+    as_role("hq_brand")
+    response = client.get("/feed/export.csv")
+    assert response.status_code == 200 and response.is_streamed
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert any(r["note"] == "'=HYPERLINK(\"http://evil\")" for r in rows)
+    assert all(r["note"] != "medical insight" for r in rows)  # the firewall holds in exports
+    # Rows in the dashboard's period add up to the dashboard's count.
+    board = _board(world)
+    in_period = [r for r in rows if r["observed_at"] >= board.period.start.isoformat()]
+    assert len(in_period) == board.mentions
+    assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "feed_exported"))
+
+
+def test_each_feed_item_links_to_the_hcps_history(client, as_role, observe):
+    call = observe("sales_rep", barriers=["ACC-PA-002"], note="PA came back again")
+    as_role("hq_brand")
+    assert "/hcps/H1" in client.get("/feed").text
+    history = client.get("/hcps/H1").text
+    assert "PA came back again" in history and f"/observations/{call.id}" in history
+    as_role("sales_rep_t3")
+    assert client.get("/hcps/H1").status_code == 404  # another district
+
+
+def test_reps_see_their_territorys_top_barriers_and_what_worked(client, as_role, observe):
+    observe("sales_rep", barriers=["ACC-PA-002"], minutes_ago=60 * 24)
+    observe("sales_rep", barriers=["ACC-PA-002"], minutes_ago=60 * 24 * 2)
+    as_role("sales_rep")
+    page = client.get("/capture").text
+    section = page[page.index('id="territory-top"'):]
+    assert "seen 2 times" in section and "new play: no outcome recorded yet" in section
+
+

@@ -1,0 +1,300 @@
+"""HQ's dashboard: what changed in the field, how fast plays run, which work, and which barriers
+still have no effective play. Every figure is counted in the database, in the viewer's scope
+(the medical-commercial firewall included), over one period and the period before it."""
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func
+
+from ..extensions import db
+from ..metrics.services import percentile, play_delays, success_rates
+from ..models import (
+    Barrier,
+    Brand,
+    Category,
+    Observation,
+    Play,
+    Territory,
+    User,
+    observation_barrier,
+)
+from ..scope import visible_observations
+
+# A play is effective once it resolved at least this share of at least MIN_JUDGED outcomes.
+EFFECTIVE_RATE = 0.6
+MIN_JUDGED = 3
+TOP = 5
+DELAY_BUCKETS = [(4, "under 4 h"), (24, "4–24 h"), (72, "1–3 days"), (168, "3–7 days"),
+                 (None, "over a week")]
+
+
+@dataclass
+class Period:
+    start: datetime
+    end: datetime
+    days: int
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(days=1)).date()
+
+    @property
+    def previous_start(self) -> datetime:
+        return self.start - timedelta(days=self.days)
+
+    @classmethod
+    def ending(cls, today: date, days: int) -> "Period":
+        end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=UTC)
+        return cls(start=end - timedelta(days=days), end=end, days=days)
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float
+    x: float = 0
+    y: float = 0
+    width: float = 0
+    height: float = 0
+
+
+@dataclass
+class Chart:
+    """A bar chart laid out for an SVG of CHART_WIDTH × CHART_HEIGHT; the template only draws."""
+
+    bars: list[Bar]
+    unit: str
+    width: int = 640
+    height: int = 180
+
+    @classmethod
+    def of(cls, points: list[tuple[str, float]], unit: str) -> "Chart":
+        chart = cls(bars=[Bar(label, value) for label, value in points], unit=unit)
+        top = max((bar.value for bar in chart.bars), default=0) or 1
+        slot = chart.width / max(1, len(chart.bars))
+        plot = chart.height - 30  # room for the labels under the bars
+        for index, bar in enumerate(chart.bars):
+            bar.width = slot * 0.7
+            bar.x = index * slot + slot * 0.15
+            bar.height = plot * bar.value / top
+            bar.y = plot - bar.height + 4
+        return chart
+
+
+@dataclass
+class Rising:
+    code: str
+    name: str
+    now: int
+    before: int
+
+    @property
+    def change(self) -> int:
+        return self.now - self.before
+
+
+@dataclass
+class Coverage:
+    brand: str
+    seen: int = 0
+    effective: int = 0
+    uncovered: list[dict] = field(default_factory=list)  # biggest first
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    filters: dict
+    mentions: int
+    observations: int
+    weekly: Chart
+    by_brand: dict[str, list[tuple[str, str, int]]]
+    by_territory: dict[str, list[tuple[str, str, int]]]
+    heat_rows: list[str]
+    heat_columns: list[str]
+    heat: dict[tuple[str, str], tuple[int, int]]  # (territory, category) -> (count, level 0-5)
+    rising: list[Rising]
+    delays: Chart
+    delay_weeks: list[tuple[str, int, float, float]]  # week, runs, median h, p90 h
+    success: list[tuple[str, object]]  # play title, Success
+    coverage: list[Coverage]
+
+
+def _week(column):
+    """The Monday of the column's week, as the database computes it."""
+    if db.engine.dialect.name == "postgresql":
+        return func.to_char(func.date_trunc("week", func.timezone("UTC", column)), "YYYY-MM-DD")
+    return func.date(column, "-6 days", "weekday 1")
+
+
+def _mentions(user: User, filters: dict, start: datetime, end: datetime, *columns):
+    """A select of barrier mentions (one per observed barrier) in scope and period."""
+    query = (
+        db.select(*columns)
+        .select_from(observation_barrier)
+        .join(Observation, Observation.id == observation_barrier.c.observation_id)
+        .join(Barrier, Barrier.id == observation_barrier.c.barrier_id)
+        .where(Observation.observed_at >= start, Observation.observed_at < end)
+    )
+    if filters.get("brand"):
+        query = query.where(Observation.brand_id == filters["brand"].id)
+    if filters.get("territory"):
+        query = query.where(Observation.territory_id == filters["territory"].id)
+    return visible_observations(query, user)
+
+
+def _ranked(rows) -> dict[str, list[tuple[str, str, int]]]:
+    groups: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for group, code, name, count in sorted(rows, key=lambda r: (r[0] or "", -r[3], r[1])):
+        if len(groups[group or "No brand"]) < TOP:
+            groups[group or "No brand"].append((code, name, count))
+    return dict(groups)
+
+
+def build_dashboard(user: User, filters: dict, today: date | None = None) -> Dashboard:
+    period = Period.ending(today or datetime.now(UTC).date(), filters.get("days") or 28)
+    count = func.count()
+    in_period = lambda *columns: _mentions(user, filters, period.start, period.end, *columns)  # noqa: E731
+
+    totals = db.session.execute(in_period(count, func.count(func.distinct(Observation.id)))).one()
+    week = _week(Observation.observed_at)
+    weekly = db.session.execute(in_period(week, count).group_by(week).order_by(week)).all()
+
+    by_brand = db.session.execute(
+        in_period(Brand.name, Barrier.code, Barrier.name, count)
+        .outerjoin(Brand, Brand.id == Observation.brand_id)
+        .group_by(Brand.name, Barrier.code, Barrier.name)).all()
+    by_territory = db.session.execute(
+        in_period(Territory.code, Barrier.code, Barrier.name, count)
+        .join(Territory, Territory.id == Observation.territory_id)
+        .group_by(Territory.code, Barrier.code, Barrier.name)).all()
+
+    heat_counts = db.session.execute(
+        in_period(Territory.code, Category.name, count)
+        .join(Territory, Territory.id == Observation.territory_id)
+        .join(Category, Category.code == Barrier.category_code)
+        .group_by(Territory.code, Category.name)).all()
+    hottest = max((c for _, _, c in heat_counts), default=0) or 1
+    heat = {(t, c): (n, min(5, 1 + int(5 * n / hottest)) if n else 0) for t, c, n in heat_counts}
+    categories = db.session.scalars(db.select(Category.name).order_by(Category.position)).all()
+
+    return Dashboard(
+        period=period,
+        filters=filters,
+        mentions=totals[0],
+        observations=totals[1],
+        weekly=Chart.of([(w if isinstance(w, str) else w.isoformat(), n) for w, n in weekly],
+                        "barriers observed"),
+        by_brand=_ranked(by_brand),
+        by_territory=_ranked(by_territory),
+        heat_rows=sorted({t for t, _, _ in heat_counts}),
+        heat_columns=list(categories),
+        heat=heat,
+        rising=_rising(user, filters, period),
+        **_speed(user, period),
+        success=_success(user),
+        coverage=_coverage(user, filters, period),
+    )
+
+
+def _rising(user: User, filters: dict, period: Period, limit: int = 10) -> list[Rising]:
+    """Barriers seen more this period than the one before, biggest rise first."""
+
+    def counts(start, end):
+        rows = db.session.execute(
+            _mentions(user, filters, start, end, Barrier.code, Barrier.name, func.count())
+            .group_by(Barrier.code, Barrier.name)).all()
+        return {code: (name, n) for code, name, n in rows}
+
+    now, before = counts(period.start, period.end), counts(period.previous_start, period.start)
+    rising = [Rising(code, name, n, before.get(code, ("", 0))[1]) for code, (name, n) in now.items()]
+    rising = [r for r in rising if r.change > 0]
+    return sorted(rising, key=lambda r: (-r.change, -r.now, r.code))[:limit]
+
+
+def _speed(user: User, period: Period) -> dict:
+    delays = play_delays(user, since=period.start, until=period.end)
+    buckets = []
+    low = 0
+    for high, label in DELAY_BUCKETS:
+        buckets.append((label, sum(1 for _, h in delays if h >= low and (high is None or h < high))))
+        low = high or low
+    weeks: dict[str, list[float]] = defaultdict(list)
+    for observed_at, hours in delays:
+        monday = (observed_at - timedelta(days=observed_at.weekday())).date().isoformat()
+        weeks[monday].append(hours)
+    trend = [(week, len(hours), statistics.median(hours), percentile(hours, 0.9))
+             for week, hours in sorted(weeks.items())]
+    return {"delays": Chart.of(buckets, "plays run"), "delay_weeks": trend}
+
+
+def _play_titles() -> dict[str, str]:
+    """Each play lineage's title, from its newest version."""
+    titles = {}
+    for lineage, title in db.session.execute(db.select(Play.lineage, Play.title).order_by(Play.version)):
+        titles[lineage] = title
+    return titles
+
+
+def _success(user: User) -> list[tuple[str, object]]:
+    titles = _play_titles()
+    return [(f"{titles.get(group.label, group.label)} ({group.label})", group)
+            for group in success_rates(user, "play")]
+
+
+def effective_lineages(user: User) -> dict[str, object]:
+    """Play lineages whose measured success clears the bar, with their figures."""
+    return {group.label: group for group in success_rates(user, "play")
+            if group.judged >= MIN_JUDGED and group.rate >= EFFECTIVE_RATE}
+
+
+def _coverage(user: User, filters: dict, period: Period) -> list[Coverage]:
+    """Per brand: barriers seen against barriers with an approved play that works; the rest,
+    biggest first, is HQ's to-do list."""
+    seen = db.session.execute(
+        _mentions(user, filters, period.start, period.end, Brand.name, Barrier.id, Barrier.code,
+                  Barrier.name, func.count())
+        .outerjoin(Brand, Brand.id == Observation.brand_id)
+        .group_by(Brand.name, Barrier.id, Barrier.code, Barrier.name)).all()
+    measured = {group.label: group for group in success_rates(user, "play")}
+    barriers = {b.id: b for b in db.session.scalars(
+        db.select(Barrier).where(Barrier.id.in_({row[1] for row in seen})))}
+    coverage: dict[str, Coverage] = {}
+    for brand, barrier_id, code, name, n in seen:
+        entry = coverage.setdefault(brand or "No brand", Coverage(brand or "No brand"))
+        entry.seen += 1
+        offered = barriers[barrier_id].offered_plays()
+        groups = [measured[p.lineage] for p in offered if p.lineage in measured]
+        if any(g.judged >= MIN_JUDGED and g.rate >= EFFECTIVE_RATE for g in groups):
+            entry.effective += 1
+            continue
+        best = max(groups, key=lambda g: (g.rate or 0, g.judged), default=None)
+        if not offered:
+            why = "no approved play"
+        elif best is None or best.judged == 0:
+            why = "play not yet judged"
+        elif best.judged < MIN_JUDGED:
+            why = f"too few outcomes ({best.resolved} of {best.judged} resolved)"
+        else:
+            why = f"play works {best.rate:.0%} ({best.resolved} of {best.judged})"
+        entry.uncovered.append({"code": code, "name": name, "count": n, "why": why})
+    for entry in coverage.values():
+        entry.uncovered.sort(key=lambda u: (-u["count"], u["code"]))
+    return sorted(coverage.values(), key=lambda c: c.brand)
+
+
+def territory_top(user: User, today: date | None = None, days: int = 30) -> list[dict]:
+    """Back to the field: the territory's most observed barriers lately, each with its plays
+    ranked by how they worked for peers across the field."""
+    from ..plays.services import rank_plays
+
+    period = Period.ending(today or datetime.now(UTC).date(), days)
+    rows = db.session.execute(
+        _mentions(user, {}, period.start, period.end, Barrier.id, func.count())
+        .group_by(Barrier.id).order_by(func.count().desc(), Barrier.id).limit(TOP)).all()
+    return [{"barrier": db.session.get(Barrier, barrier_id), "count": n,
+             "plays": rank_plays(db.session.get(Barrier, barrier_id))}
+            for barrier_id, n in rows]
