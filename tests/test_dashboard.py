@@ -36,8 +36,8 @@ def test_dashboard_counts_match_the_hand_count(world, observe):
     assert sum(bar.value for bar in board.weekly.bars) == 5
     assert board.heat[("T1", "Access & coverage (payer)")][0] == 4
     assert board.heat[("T2", "Clinical belief & evidence")][0] == 1
-    rising = {r.code: (r.now, r.before) for r in board.rising}
-    assert rising["ACC-PA-002"] == (3, 0) and "ACC-PA-001" not in rising  # 1 now, 2 before
+    rising = {r.code: (r.now, r.before, r.where) for r in board.rising}
+    assert rising["ACC-PA-002"] == (3, 0, "T1") and "ACC-PA-001" not in rising  # 1 now, 2 before
     assert [row[:2] for row in board.by_brand["Oncora"]] == [
         ("ACC-PA-002", db.session.scalar(db.select(Barrier.name).where(Barrier.code == "ACC-PA-002"))),
         ("ACC-PA-001", db.session.scalar(db.select(Barrier.name).where(Barrier.code == "ACC-PA-001"))),

@@ -1,8 +1,11 @@
 """Free text becomes suggested barriers: the API, the capture fragment, and learning."""
 
 import pytest
+import yaml
 
-from webapp.suggest.ranker import analyse_query, stem, within_one_edit
+from webapp.library.services import SHIPPED_LIBRARY, SafeLoader
+from webapp.suggest.documents import documents_from_yaml
+from webapp.suggest.ranker import Index, analyse, stem, within_one_edit
 
 HTMX = {"HX-Request": "true"}
 
@@ -66,8 +69,51 @@ def test_confirmed_notes_teach_the_ranker(client, as_role, observe):
     assert after[0]["code"] == "OPS-STF-001"
 
 
-def test_shorthand_typos_and_stems():
-    assert analyse_query("PA for pts") == ["prior", "author", "patient"]
-    assert stem("denials") == "denial" and stem("verification") == "verific"
+@pytest.fixture(scope="module")
+def library_index():
+    with open(SHIPPED_LIBRARY, encoding="utf-8") as handle:
+        return Index.build(documents_from_yaml(yaml.load(handle, Loader=SafeLoader)))
+
+
+# Written for this test, not taken from the labelled notes: shorthand, synonyms and typos.
+@pytest.mark.parametrize(
+    "note, expected",
+    [
+        ("PA still pending after 3 wks, pt calling the office daily", "ACC-PA-004"),
+        ("hub BV stalled, pt never picks up when the hub calls", "PAT-BV-001"),
+        ("uninsured pt, office never heard of our PAP", "AFF-PAP-001"),
+        ("medicare pt facing a huge OOP bill on the first fill", "AFF-OOP-001"),
+        ("not in the EMR order set, docs type it as free text", "SYS-EMR-001"),
+        ("dr wont use it until it's in NCCN", "CMP-GDL-001"),
+        ("local KOL is PI on the competitor's trial", "REL-KOL-001"),
+        ("NP unclear on the MOA, mixes it up with the other class", "CLN-MOA-001"),
+        ("copay card rejectd at the pharamcy again", "AFF-CPY-002"),
+        ("office swamped, one person doing all the prior auths", "OPS-STF-001"),
+        ("insurance said no and they just switched her, no appeal", "ACC-APL-001"),
+        ("pt terrified of needles, first shot postponed twice", "PAT-INJ-001"),
+    ],
+)
+def test_field_shorthand_synonyms_and_typos_find_the_barrier(library_index, note, expected):
+    assert expected in [code for code, _, _ in library_index.rank(note, limit=3)]
+
+
+def test_shorthand_expands_alike_in_notes_and_library():
+    assert analyse("PA for pts") == ["prior", "author", "patient"]
+    assert analyse("BVs") == analyse("BV") == analyse("benefit verification")
+    assert analyse("insurance said no") == analyse("insurance denied")
+    assert analyse("pt lost to follow up") == ["patient", "lost", "follow", "refer"]
+
+
+def test_stems_meet_across_word_forms():
+    assert stem("denials") == stem("denied") == stem("deny") == stem("denial")
+    assert stem("cancelled") == stem("cancel") and stem("needles") == stem("needle")
+    assert stem("access") == "access" and stem("status") == "status" and stem("gaps") == "gap"
+
+
+def test_typos_are_corrected_but_real_words_are_left_alone(library_index):
+    assert library_index.correct(stem("pharamcy")) == stem("pharmacy")
+    assert library_index.correct("emial") == "email"  # two letters swapped
+    assert library_index.correct("great") is None  # not "creat", one letter away
+    assert library_index.correct("xharmacy") is None  # the first letter is kept
     assert within_one_edit("definately", "definitely") and not within_one_edit("coverage", "cvrage")
     assert within_one_edit("suport", "support") and within_one_edit("recieve", "receive")

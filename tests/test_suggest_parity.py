@@ -25,12 +25,22 @@ def _load(path):
 
 @needs_node
 def test_javascript_and_python_rank_every_labelled_note_the_same(tmp_path):
-    notes = [n["text"] for n in _load(ROOT / "bench" / "data" / "dev_notes.yaml")["notes"]]
-    notes += ["PA keeps bouncing", "definately no copay card", "", "!!!", "pt's f/u w/ EMR"]
+    notes = _load(ROOT / "bench" / "data" / "dev_notes.yaml")["notes"]
+    library = _load(SHIPPED_LIBRARY)
+    texts = [n["text"] for n in notes]
+    # The library's own words as notes too, and the analyser's edge cases.
+    texts += [f"{b['name']} {' '.join(b.get('signals') or [])}" for b in library["barriers"]]
+    texts += ["PA keeps bouncing", "definately no copay card", "", "!!!", "pt's f/u w/ EMR",
+              "BVs and LMNs piling up", "pt lost to follow up", "lost to", "emial the pharamcy",
+              "great cancer infection", "P&T said no", "sec", "zebra form"]
+    # An index that learned from confirmed notes, as in the field.
     examples = {"OPS-STF-001": ["zebra form piling up"]}
-    index = Index.build(documents_from_yaml(_load(SHIPPED_LIBRARY)), examples)
-    from_js = run_module(tmp_path, "suggest.js", NODE_SCRIPT, index.to_json(), notes)
-    from_python = [[code for code, _, _ in index.rank(text, limit=3)] for text in notes]
-    mismatches = [(t, p, j) for t, p, j in zip(notes, from_python, from_js, strict=True) if p != j]
+    for note in notes[1::2]:
+        for code in note["barriers"]:
+            examples.setdefault(code, []).append(note["text"])
+    index = Index.build(documents_from_yaml(library), examples)
+    from_js = run_module(tmp_path, "suggest.js", NODE_SCRIPT, index.to_json(), texts)
+    from_python = [[code for code, _, _ in index.rank(text, limit=3)] for text in texts]
+    mismatches = [(t, p, j) for t, p, j in zip(texts, from_python, from_js, strict=True) if p != j]
     assert mismatches == []
-    assert sum(bool(codes) for codes in from_js) >= 290
+    assert sum(bool(codes) for codes in from_js[: len(notes)]) >= 290

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
 
+from ..cache import insight_cache
 from ..extensions import db
 from ..metrics.services import percentile, play_delays, success_rates
 from ..models import (
@@ -90,6 +91,8 @@ class Rising:
     name: str
     now: int
     before: int
+    where: str = ""  # the territory where it rose most
+    where_change: int = 0
 
     @property
     def change(self) -> int:
@@ -155,7 +158,16 @@ def _ranked(rows) -> dict[str, list[tuple[str, str, int]]]:
 
 
 def build_dashboard(user: User, filters: dict, today: date | None = None) -> Dashboard:
-    period = Period.ending(today or datetime.now(UTC).date(), filters.get("days") or 28)
+    """The dashboard for this viewer's scope and filters, at most a minute old."""
+    today = today or datetime.now(UTC).date()
+    key = ("dashboard", tuple(user.territory_ids() or ()) or "all", user.sees_medical,
+           filters.get("days") or 28, filters["brand"].id if filters.get("brand") else None,
+           filters["territory"].id if filters.get("territory") else None, today)
+    return insight_cache().get_or_set(key, lambda: _build(user, filters, today))
+
+
+def _build(user: User, filters: dict, today: date) -> Dashboard:
+    period = Period.ending(today, filters.get("days") or 28)
     count = func.count()
     in_period = lambda *columns: _mentions(user, filters, period.start, period.end, *columns)  # noqa: E731
 
@@ -180,6 +192,7 @@ def build_dashboard(user: User, filters: dict, today: date | None = None) -> Das
     hottest = max((c for _, _, c in heat_counts), default=0) or 1
     heat = {(t, c): (n, min(5, 1 + int(5 * n / hottest)) if n else 0) for t, c, n in heat_counts}
     categories = db.session.scalars(db.select(Category.name).order_by(Category.position)).all()
+    measured = success_rates(user, "play")
 
     return Dashboard(
         period=period,
@@ -195,24 +208,36 @@ def build_dashboard(user: User, filters: dict, today: date | None = None) -> Das
         heat=heat,
         rising=_rising(user, filters, period),
         **_speed(user, period),
-        success=_success(user),
-        coverage=_coverage(user, filters, period),
+        success=_success(measured),
+        coverage=_coverage(user, filters, period, measured),
     )
 
 
 def _rising(user: User, filters: dict, period: Period, limit: int = 10) -> list[Rising]:
-    """Barriers seen more this period than the one before, biggest rise first."""
+    """Barriers seen more this period than the one before, biggest rise first, each with the
+    territory where it rose most."""
 
     def counts(start, end):
         rows = db.session.execute(
-            _mentions(user, filters, start, end, Barrier.code, Barrier.name, func.count())
-            .group_by(Barrier.code, Barrier.name)).all()
-        return {code: (name, n) for code, name, n in rows}
+            _mentions(user, filters, start, end, Barrier.code, Barrier.name, Territory.code,
+                      func.count())
+            .join(Territory, Territory.id == Observation.territory_id)
+            .group_by(Barrier.code, Barrier.name, Territory.code)).all()
+        return {(code, territory): (name, n) for code, name, territory, n in rows}
 
     now, before = counts(period.start, period.end), counts(period.previous_start, period.start)
-    rising = [Rising(code, name, n, before.get(code, ("", 0))[1]) for code, (name, n) in now.items()]
-    rising = [r for r in rising if r.change > 0]
-    return sorted(rising, key=lambda r: (-r.change, -r.now, r.code))[:limit]
+    rising: dict[str, Rising] = {}
+    for (code, territory), (name, n) in now.items():
+        entry = rising.setdefault(code, Rising(code, name, 0, 0))
+        entry.now += n
+        change = n - before.get((code, territory), ("", 0))[1]
+        if change > entry.where_change:
+            entry.where, entry.where_change = territory, change
+    for (code, _territory), (_name, n) in before.items():
+        if code in rising:
+            rising[code].before += n
+    ranked = [r for r in rising.values() if r.change > 0]
+    return sorted(ranked, key=lambda r: (-r.change, -r.now, r.code))[:limit]
 
 
 def _speed(user: User, period: Period) -> dict:
@@ -239,19 +264,13 @@ def _play_titles() -> dict[str, str]:
     return titles
 
 
-def _success(user: User) -> list[tuple[str, object]]:
+def _success(measured: list) -> list[tuple[str, object]]:
     titles = _play_titles()
     return [(f"{titles.get(group.label, group.label)} ({group.label})", group)
-            for group in success_rates(user, "play")]
+            for group in measured]
 
 
-def effective_lineages(user: User) -> dict[str, object]:
-    """Play lineages whose measured success clears the bar, with their figures."""
-    return {group.label: group for group in success_rates(user, "play")
-            if group.judged >= MIN_JUDGED and group.rate >= EFFECTIVE_RATE}
-
-
-def _coverage(user: User, filters: dict, period: Period) -> list[Coverage]:
+def _coverage(user: User, filters: dict, period: Period, measured: list) -> list[Coverage]:
     """Per brand: barriers seen against barriers with an approved play that works; the rest,
     biggest first, is HQ's to-do list."""
     seen = db.session.execute(
@@ -259,7 +278,7 @@ def _coverage(user: User, filters: dict, period: Period) -> list[Coverage]:
                   Barrier.name, func.count())
         .outerjoin(Brand, Brand.id == Observation.brand_id)
         .group_by(Brand.name, Barrier.id, Barrier.code, Barrier.name)).all()
-    measured = {group.label: group for group in success_rates(user, "play")}
+    measured = {group.label: group for group in measured}
     barriers = {b.id: b for b in db.session.scalars(
         db.select(Barrier).where(Barrier.id.in_({row[1] for row in seen})))}
     coverage: dict[str, Coverage] = {}

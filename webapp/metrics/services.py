@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import func, tuple_
 
 from ..extensions import db
 from ..models import (
@@ -28,6 +28,8 @@ from ..models import (
 from ..scope import visible_observations
 
 DIMENSIONS = ("barrier", "play", "category", "role", "territory", "brand")
+# Pairs per query when looking for barriers seen again (well under SQLite's variable limit).
+REOBSERVATION_CHUNK = 400
 # A play's effect on adoption: did the HCP move up the brand's ladder within this many days?
 LADDER_WINDOW = timedelta(days=90)
 
@@ -89,13 +91,19 @@ def _label_column(dimension: str):
     }[dimension]
 
 
-def _runs_query(user: User, dimension: str):
-    """First run of each observed barrier, with the dimension's label, in the user's scope."""
-    first_run = (
-        db.select(PlayRun.observation_id, PlayRun.barrier_id, func.min(PlayRun.ran_at).label("ran_at"))
-        .group_by(PlayRun.observation_id, PlayRun.barrier_id)
-        .subquery()
-    )
+def _runs_query(user: User, dimension: str, since=None, until=None):
+    """First run of each observed barrier, with the dimension's label, in the user's scope;
+    `since` and `until` bound when the barrier was observed, inside the grouping."""
+    first_run = db.select(PlayRun.observation_id, PlayRun.barrier_id,
+                          func.min(PlayRun.ran_at).label("ran_at"))
+    if since is not None or until is not None:
+        observed = db.select(Observation.id)
+        if since is not None:
+            observed = observed.where(Observation.observed_at >= since)
+        if until is not None:
+            observed = observed.where(Observation.observed_at < until)
+        first_run = first_run.where(PlayRun.observation_id.in_(observed))
+    first_run = first_run.group_by(PlayRun.observation_id, PlayRun.barrier_id).subquery()
     query = (
         db.select(_label_column(dimension), Observation.observed_at, first_run.c.ran_at)
         .select_from(Observation)
@@ -114,7 +122,7 @@ def _runs_query(user: User, dimension: str):
 
 def play_delays(user: User, since=None, until=None) -> list[tuple]:
     """(observed_at, hours to the first run) of every observed barrier whose play ran."""
-    query = _runs_query(user, "barrier")
+    query = _runs_query(user, "barrier", since, until)
     if since is not None:
         query = query.where(Observation.observed_at >= since)
     if until is not None:
@@ -147,7 +155,7 @@ def success_rates(user: User, dimension: str = "barrier") -> list[Success]:
         .outerjoin(Play, Play.id == PlayRun.play_id)
     )
     rows = db.session.execute(visible_observations(query, user)).all()
-    seen_again = reobservations({(r.barrier_id, r.hcp_id) for r in rows})
+    seen_again = reobservations({(r.barrier_id, r.hcp_id) for r in rows if r.outcome is None})
     ladder = _ladder_history({(r.hcp_id, r.brand_id) for r in rows if r.brand_id})
     groups: dict[str, Success] = {}
     for label, outcome, ran_at, barrier_id, hcp_id, brand_id in rows:
@@ -171,18 +179,19 @@ def effective_outcome(outcome: str | None, ran_at, observed_again) -> str | None
 
 
 def reobservations(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list]:
-    """When each (barrier, HCP) pair was observed."""
-    if not pairs:
-        return {}
-    query = (
-        db.select(observation_barrier.c.barrier_id, Observation.hcp_id, Observation.observed_at)
-        .join(Observation, Observation.id == observation_barrier.c.observation_id)
-        .where(observation_barrier.c.barrier_id.in_({b for b, _ in pairs}),
-               Observation.hcp_id.in_({h for _, h in pairs}))
-    )
+    """When each (barrier, HCP) pair was observed. Callers ask only for the pairs of runs still
+    waiting for an outcome: a recorded outcome never looks at this."""
     seen: dict[tuple[int, int], list] = defaultdict(list)
-    for barrier_id, hcp_id, observed_at in db.session.execute(query):
-        seen[(barrier_id, hcp_id)].append(observed_at)
+    ordered = sorted(pairs)
+    for start in range(0, len(ordered), REOBSERVATION_CHUNK):
+        chunk = ordered[start:start + REOBSERVATION_CHUNK]
+        query = (
+            db.select(observation_barrier.c.barrier_id, Observation.hcp_id, Observation.observed_at)
+            .join(Observation, Observation.id == observation_barrier.c.observation_id)
+            .where(tuple_(observation_barrier.c.barrier_id, Observation.hcp_id).in_(chunk))
+        )
+        for barrier_id, hcp_id, observed_at in db.session.execute(query):
+            seen[(barrier_id, hcp_id)].append(observed_at)
     return seen
 
 
@@ -206,7 +215,7 @@ def judged_outcomes(barrier_id: int, lineages: set[str]) -> list[JudgedOutcome]:
         .where(PlayRun.barrier_id == barrier_id, Play.lineage.in_(lineages))
     )
     rows = db.session.execute(query).all()
-    seen_again = reobservations({(barrier_id, r.hcp_id) for r in rows})
+    seen_again = reobservations({(barrier_id, r.hcp_id) for r in rows if r.outcome is None})
     return [
         JudgedOutcome(r.lineage, effective_outcome(r.outcome, r.ran_at,
                                                    seen_again.get((barrier_id, r.hcp_id), ())),

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import selectinload
 
 from ..audit import record
+from ..cache import insight_cache
 from ..extensions import db
 from ..models import (
     OUTCOME_AFTER_DAYS,
@@ -89,7 +90,10 @@ def rank_plays(barrier: Barrier, context: PlayContext | None = None,
     context = context or PlayContext()
     lineages = {play.lineage for play in offered}
     counts = {lineage: [0, 0, 0, 0] for lineage in lineages}  # resolved, judged; in context
-    for row in judged_outcomes(barrier.id, lineages):
+    evidence = insight_cache().get_or_set(
+        ("evidence", barrier.id, frozenset(lineages)),
+        lambda: judged_outcomes(barrier.id, lineages))
+    for row in evidence:
         tally = counts[row.lineage]
         if row.outcome in ("resolved", "partly", "not_resolved"):
             resolved = row.outcome == "resolved"

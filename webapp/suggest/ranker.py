@@ -1,12 +1,14 @@
 """A lexical barrier ranker: BM25F over the library's words, tuned for field shorthand.
 
 Notes typed after a call are short and full of shorthand ("PA keeps bouncing, pt cant afford
-copay"), so the query side expands abbreviations and field synonyms, stems words, and maps a
-misspelt word to the nearest word the library knows. The document side weights a barrier's
-fields: its name and the phrases reps actually hear ("signals") count most.
+copay"), so the notes and the library go through one analyser that expands field shorthand and
+synonyms (shorthand.py) and stems words; a misspelt note word is mapped to the nearest word
+the library knows. The document side weights a barrier's fields, each normalised by its own
+length (BM25F): the phrases reps actually hear ("signals") and the description count most.
 
 The same index is exported as JSON and scored by static/js/suggest.js on the device, so the
-tokenizer here is deliberately simple and mirrored there rule for rule.
+analyser here is deliberately simple and mirrored there rule for rule. Field weighting and
+length normalisation happen when the index is built, so the device only sums term scores.
 """
 
 from __future__ import annotations
@@ -15,173 +17,54 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
-# Chosen by a grid search on the tuning notes only (bench/suggest_accuracy.py).
-FIELD_WEIGHTS = {
-    "name": 2.0,
-    "signals": 1.5,
-    "description": 1.5,
-    "play": 1.0,
-    "category": 0.6,
-    "stage": 0.6,
-    # Notes from confirmed captures: how the field actually describes this barrier.
-    "examples": 1.5,
+from .shorthand import EXPANSIONS, STOPWORDS
+
+# (weight, length normalisation b) per field. Re-tuning these by a grid search on the tuning
+# notes gained about one note in a hundred, and nested cross-validation showed even that did not
+# carry over to unseen folds, so they stay as first chosen; only the weight of confirmed notes
+# moved, because cross-validation clearly favoured it (bench/suggest_accuracy.py).
+FIELDS = {
+    "name": (2.0, 0.75),
+    "signals": (1.5, 0.75),
+    "description": (1.5, 0.75),
+    "play": (1.0, 0.75),
+    "category": (0.6, 0.75),
+    "stage": (0.6, 0.75),
+    # Notes from confirmed captures: how the field actually describes this barrier. Low, since
+    # a few notes per barrier are noisy; a word only they contain still stands out by its idf.
+    "examples": (0.25, 0.75),
 }
 K1 = 1.6
-B = 0.75
 TYPO_MIN_LENGTH = 5
 
-STOPWORDS = frozenset(
-    """a about after again all also am an and any are as at be because been before being but by
-    can could did do does doing done dont for from get gets got had has have he her here him his
-    how i if in into is it its just me more most my no not now of off on once one only or other
-    our out over own same she should so some such than that the their them then there these they
-    this those through to too under until up very was we were what when where which while who
-    why will with would you your says said told tell asked ask wants want still even really
-    today yesterday week wk weeks month months yr year""".split()
-)
-
-# Field shorthand and synonyms, expanded on the query side. General domain knowledge, not
-# tuned to any one note: each key is something reps type, each value what the library says.
-EXPANSIONS = {
-    "pa": "prior authorization",
-    "pas": "prior authorization",
-    "auth": "authorization",
-    "bv": "benefit verification",
-    "pap": "patient assistance program",
-    "oop": "out of pocket cost",
-    "emr": "emr electronic record order set",
-    "ehr": "emr electronic record",
-    "nccn": "guidelines",
-    "kol": "thought leader",
-    "kols": "thought leader",
-    "moa": "mechanism of action",
-    "pt": "patient",
-    "pts": "patient",
-    "dr": "hcp",
-    "drs": "hcp",
-    "doc": "hcp",
-    "docs": "hcp",
-    "md": "hcp",
-    "np": "nurse practitioner",
-    "ma": "medical assistant",
-    "rn": "nurse",
-    "sp": "specialty pharmacy",
-    "pharm": "pharmacy",
-    "rx": "prescription",
-    "dx": "diagnosis",
-    "dxd": "diagnosis",
-    "tx": "treatment",
-    "fu": "follow up",
-    "pcp": "primary care",
-    "pcps": "primary care",
-    "ae": "side effect safety",
-    "aes": "side effect safety",
-    "copay": "copay cost",
-    "copays": "copay cost",
-    "ql": "quantity limit",
-    "qty": "quantity",
-    "pbm": "pbm payer",
-    "formulary": "formulary coverage",
-    "denied": "denial",
-    "denials": "denial",
-    "bounced": "rejected denial",
-    "bouncing": "rejected denial",
-    "appeal": "appeal denial",
-    "medicare": "medicare",
-    "uninsured": "uninsured assistance",
-    "afford": "cost affordability",
-    "expensive": "cost",
-    "mir": "medical information request",
-    "msl": "msl scientific",
-    "frm": "reimbursement",
-    "hub": "hub support program",
-    "spec": "specialty",
-    "univ": "university academic",
-    "mtg": "meeting",
-    "btwn": "between",
-    "w": "with",
-    "inj": "injection",
-    "shot": "injection",
-    "shots": "injection",
-    "infusion": "infusion",
-    "oral": "oral pill",
-    "biosim": "biosimilar",
-    "generic": "generic",
-    "comp": "competitor",
-    "competitor": "competitor",
-    "switch": "switch",
-    "switched": "switch",
-    "trial": "trial study",
-    "data": "data evidence",
-    "label": "label",
-    "offlabel": "off label",
-    "dosing": "dose",
-    "titration": "titration dose",
-    "fax": "fax paperwork",
-    "portal": "portal",
-    "email": "email",
-    "webinar": "webinar program",
-    "rep": "representative",
-    "reps": "representative",
-    "reauth": "renewal reauthorization expire",
-    "renewal": "renewal reauthorization",
-    "er": "emergency hospital",
-    "ed": "emergency hospital",
-    "bbw": "boxed warning safety",
-    "black": "boxed",
-    "box": "boxed warning",
-    "isi": "safety information",
-    "nnt": "number needed treat",
-    "abs": "absolute",
-    "ph3": "phase pipeline",
-    "ph2": "phase pipeline",
-    "pipeline": "pipeline",
-    "pill": "oral",
-    "sps": "specialty pharmacy",
-    "googled": "online search source",
-    "google": "online search source",
-    "chatbot": "online ai source",
-    "im": "internal medicine",
-    "gi": "gastroenterology",
-    "derm": "dermatology",
-    "onc": "oncology",
-    "cards": "cardiology",
-    "rheum": "rheumatology",
-    "biologic": "biologic",
-    "jak": "jak",
-    "mgr": "manager",
-    "staff": "staff office",
-    "paperwork": "paperwork forms",
-    "forms": "forms paperwork",
-    "coinsurance": "coinsurance cost",
-    "deductible": "deductible cost",
-    "foundation": "foundation assistance",
-    "refill": "refill persistence",
-    "refills": "refill persistence",
-    "adherence": "adherence persistence",
-    "quit": "stop discontinue",
-    "stopped": "stop discontinue",
-    "missed": "miss dose",
-    "sample": "sample",
-    "samples": "sample",
-    "lunch": "lunch access",
-    "nurse": "nurse",
-    "asap": "urgent",
-}
-
 _TOKEN = re.compile(r"[a-z0-9]+")
-_SUFFIXES = ("ization", "ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s")
+# Longest first; one is stripped, then a final e, a doubled letter and a final y are evened
+# out, so that deny, denied and denial, or cancel and cancelled, meet.
+_SUFFIXES = ("izations", "ization", "ations", "ation", "ments", "ment", "ings", "ions", "ing", "ion",
+             "ies", "ied", "als", "ers", "ed", "es", "ly", "al", "er", "s")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Strip one common English suffix; keep at least four letters of stem."""
+    """A light stemmer: strip one common suffix, keeping at least four letters (three for s)."""
+    if len(word) <= 3:
+        return word
     for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+        if word.endswith(suffix) and len(word) - len(suffix) >= (3 if suffix == "s" else 4):
+            if suffix == "s" and word[-2] in "su":  # access, status
+                return word
             word = word[: -len(suffix)]
             if suffix in ("ies", "ied"):
-                word += "y"
-            return word
+                word += "i"
+            break
+    if len(word) > 4 and word[-1] == "e":
+        word = word[:-1]
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "sz":
+        word = word[:-1]
+    if len(word) > 3 and word[-1] == "y":
+        word = word[:-1] + "i"
     return word
 
 
@@ -191,20 +74,36 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+def expansion_of(word: str) -> str | None:
+    """What shorthand stands for; a plural of shorthand too (BVs, LMNs)."""
+    return EXPANSIONS.get(word) or (EXPANSIONS.get(word[:-1]) if word.endswith("s") else None)
+
+
+# The longest shorthand key, in words ("lost to follow up"), and the words keys start with.
+LONGEST_KEY = max(len(key.split()) for key in EXPANSIONS)
+_KEY_STARTS = frozenset(key.split()[0] for key in EXPANSIONS if " " in key)
+
+
 def analyse(text: str) -> list[str]:
-    """Document side: words minus stopwords, stemmed."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS]
-
-
-def analyse_query(text: str) -> list[str]:
-    """Query side: words, shorthand expanded, minus stopwords, stemmed."""
+    """Words, shorthand expanded, minus stopwords, stemmed: the same for notes and library."""
+    tokens = words(text)
     out = []
-    for word in words(text):
-        expansion = EXPANSIONS.get(word)
+    i = 0
+    while i < len(tokens):
+        expansion, span = None, 1
+        if tokens[i] in _KEY_STARTS:
+            for n in range(min(LONGEST_KEY, len(tokens) - i), 1, -1):
+                expansion = EXPANSIONS.get(" ".join(tokens[i : i + n]))
+                if expansion:
+                    span = n
+                    break
+        if not expansion:
+            expansion = expansion_of(tokens[i])
         if expansion:
-            out.extend(stem(w) for w in expansion.split())
-        elif word not in STOPWORDS:
-            out.append(stem(word))
+            out.extend(stem(w) for w in expansion.split() if w not in STOPWORDS)
+        elif tokens[i] not in STOPWORDS:
+            out.append(stem(tokens[i]))
+        i += span
     return out
 
 
@@ -235,77 +134,107 @@ class Document:
 
 @dataclass
 class Index:
-    """Weighted term frequencies per barrier, and the statistics BM25 needs."""
+    """Per barrier, each term's length-normalised weighted frequency, and the term idf."""
 
     codes: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
-    tf: list[dict[str, float]] = field(default_factory=list)
-    lengths: list[float] = field(default_factory=list)
-    idf: dict[str, float] = field(default_factory=dict)
-    average_length: float = 1.0
+    tf: list[dict[str, float]] = field(default_factory=list, repr=False)
+    idf: dict[str, float] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, documents: list[Document], examples: dict[str, list[str]] | None = None) -> Index:
         """Index the library; `examples` maps a code to notes confirmed for that barrier."""
-        index = cls()
         examples = examples or {}
-        document_frequency: Counter[str] = Counter()
+        analysed = []
         for document in documents:
+            texts = {**document.fields, "examples": " ".join(examples.get(document.code, []))}
+            analysed.append({name: analyse(text) for name, text in texts.items() if name in FIELDS})
+        average = {}
+        for name in FIELDS:
+            lengths = [len(fields.get(name, [])) for fields in analysed]
+            present = [n for n in lengths if n]
+            average[name] = (sum(present) / len(present)) if present else 1.0
+
+        index = cls()
+        document_frequency: Counter[str] = Counter()
+        for document, fields in zip(documents, analysed, strict=True):
             weighted: Counter[str] = Counter()
-            fields = {**document.fields, "examples": " ".join(examples.get(document.code, []))}
-            for name, text in fields.items():
-                for term in analyse(text):
-                    weighted[term] += FIELD_WEIGHTS[name]
+            for name, terms in fields.items():
+                weight, b = FIELDS[name]
+                if not weight or not terms:
+                    continue
+                norm = 1 - b + b * len(terms) / average[name]
+                for term in terms:
+                    weighted[term] += weight / norm
             index.codes.append(document.code)
             index.names.append(document.name)
-            index.tf.append(dict(weighted))
-            index.lengths.append(sum(weighted.values()))
+            index.tf.append({term: round(value, 4) for term, value in weighted.items()})
             document_frequency.update(weighted.keys())
         n = len(documents) or 1
         index.idf = {
-            term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in document_frequency.items()
+            term: round(math.log(1 + (n - df + 0.5) / (df + 0.5)), 4)
+            for term, df in document_frequency.items()
         }
-        index.average_length = (sum(index.lengths) / n) or 1.0
         return index
 
+    @cached_property
+    def _by_initial(self) -> dict[str, list[str]]:
+        """Known terms by first letter: where a typo's correction is looked for."""
+        terms: dict[str, list[str]] = {}
+        for term in self.idf:
+            terms.setdefault(term[0], []).append(term)
+        return terms
+
     def correct(self, term: str) -> str | None:
-        """The term itself if the library knows it, else a known term one edit away."""
+        """The term itself if the library knows it, else a known term one typo away.
+
+        Typos rarely hit the first letter, and short words one edit apart are usually other
+        words (great, creat), so only longer words are corrected, and a five-letter word only
+        for two swapped letters (emial).
+        """
         if term in self.idf:
             return term
         if len(term) < TYPO_MIN_LENGTH:
             return None
-        candidates = [t for t in self.idf if abs(len(t) - len(term)) <= 1 and within_one_edit(term, t)]
+        candidates = [
+            t for t in self._by_initial.get(term[0], ())
+            if abs(len(t) - len(term)) <= 1 and within_one_edit(term, t)
+            and (len(term) > TYPO_MIN_LENGTH or (len(t) == len(term) and sorted(t) == sorted(term)))
+        ]
         # Prefer the rarer (more telling) word when several are one edit away.
         return max(candidates, key=lambda t: (self.idf[t], t)) if candidates else None
 
-    def rank(self, text: str, limit: int = 5) -> list[tuple[str, str, float]]:
-        """The best barriers for a note: (code, name, score), best first, score > 0."""
-        terms = Counter(t for t in (self.correct(term) for term in analyse_query(text)) if t)
-        if not terms:
-            return []
-        scores = []
+    def query_terms(self, text: str) -> Counter[str]:
+        """The known terms of a note, typos corrected, with how often each occurs."""
+        return Counter(t for t in (self.correct(term) for term in analyse(text)) if t)
+
+    @cached_property
+    def _postings(self) -> dict[str, list[tuple[int, float]]]:
+        """For each term, the barriers that have it and its weighted frequency there."""
+        postings: dict[str, list[tuple[int, float]]] = {}
         for position, tf in enumerate(self.tf):
-            norm = K1 * (1 - B + B * self.lengths[position] / self.average_length)
-            score = 0.0
-            for term, count in terms.items():
-                frequency = tf.get(term)
-                if frequency:
-                    score += count * self.idf[term] * frequency * (K1 + 1) / (frequency + norm)
-            if score > 0:
-                scores.append((score, position))
-        scores.sort(key=lambda pair: (-pair[0], self.codes[pair[1]]))
-        return [(self.codes[p], self.names[p], round(s, 3)) for s, p in scores[:limit]]
+            for term, frequency in tf.items():
+                postings.setdefault(term, []).append((position, frequency))
+        return postings
+
+    def rank(self, text: str, limit: int = 5) -> list[tuple[str, str, float]]:
+        """The best barriers for a note: (code, name, score), best first; only those it matches."""
+        scores: dict[int, float] = {}
+        for term, count in self.query_terms(text).items():
+            idf = self.idf[term]
+            for position, frequency in self._postings[term]:
+                gain = count * idf * frequency * (K1 + 1) / (frequency + K1)
+                scores[position] = scores.get(position, 0.0) + gain
+        best = sorted(scores.items(), key=lambda item: (-item[1], self.codes[item[0]]))
+        return [(self.codes[p], self.names[p], round(s, 3)) for p, s in best[:limit]]
 
     def to_json(self) -> dict:
         return {
             "codes": self.codes,
             "names": self.names,
             "tf": self.tf,
-            "lengths": self.lengths,
             "idf": self.idf,
-            "average_length": self.average_length,
             "k1": K1,
-            "b": B,
             "typo_min_length": TYPO_MIN_LENGTH,
             "stopwords": sorted(STOPWORDS),
             "expansions": EXPANSIONS,
