@@ -2,7 +2,14 @@
 
 import pytest
 
-from webapp.models import CAPTURE_ROLES, FEED_ROLES, FIELD_ROLES, LIBRARY_ROLES, USER_ROLES
+from webapp.models import (
+    ADMIN_ROLES,
+    CAPTURE_ROLES,
+    FEED_ROLES,
+    FIELD_ROLES,
+    LIBRARY_ROLES,
+    USER_ROLES,
+)
 
 from .conftest import iso
 
@@ -53,6 +60,15 @@ def _routes(observation_id):
         ("GET", "/library/barriers/ACC-PA-002/edit", {}, None, LIBRARY_ROLES, 200),
         ("GET", "/library/barriers/ACC-PA-002/plays/new", {}, None, LIBRARY_ROLES, 200),
         ("POST", "/library/barriers/ACC-PA-002/plays/new", {}, new_play, LIBRARY_ROLES, 303),
+        ("GET", "/account", {}, None, USER_ROLES, 200),
+        ("POST", "/account/tokens", {}, {"label": "CRM sync"}, USER_ROLES, 200),
+        ("POST", "/account/sign-out-everywhere", {}, {}, USER_ROLES, 303),
+        ("GET", "/admin/audit", {}, None, ADMIN_ROLES, 200),
+        ("GET", "/admin/audit?action=sign_in", HTMX, None, ADMIN_ROLES, 200),
+        ("GET", "/admin/audit.csv", {}, None, ADMIN_ROLES, 200),
+        ("GET", "/admin/tokens", {}, None, ADMIN_ROLES, 200),
+        ("GET", "/admin/tokens?q=rep", HTMX, None, ADMIN_ROLES, 200),
+        ("POST", "/admin/sign-out-everywhere", {}, {"email": "frm@example.test"}, ADMIN_ROLES, 303),
     ]
 
 

@@ -108,3 +108,25 @@ def test_audit_events_cannot_be_changed(app, world):
     with pytest.raises(PermissionError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_users_token_takes_a_label(app, runner, world):
+    from webapp.models import ApiToken
+
+    result = runner.invoke(args=["users", "token", "frm@example.test", "--label", "CRM sync"])
+    assert result.exit_code == 0
+    token = result.output.strip().splitlines()[-1]
+    stored = db.session.scalar(db.select(ApiToken))
+    assert (stored.label, stored.last4) == ("CRM sync", token[-4:])
+
+
+def test_an_unknown_email_still_costs_a_password_hash(client, world):
+    """As slow as a wrong password, so the time does not tell whether the account exists."""
+    from unittest import mock
+
+    import webapp.auth.services as services
+
+    with mock.patch.object(services, "check_password_hash",
+                           wraps=services.check_password_hash) as check:
+        response = client.post("/login", data={"email": "ghost@example.test", "password": "nope"})
+    assert response.status_code == 422 and check.call_count == 1

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from . import errors, security
 from .config import Config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 from .extensions import htmx as htmx_headers  # `htmx` is the name of our helper module
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,8 +35,10 @@ def create_app(config: type | dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx_headers.init_app(app)
     security.init_app(app)
+    limiter.init_app(app)  # after security: a NUL in the form is a 400 before it is counted
     errors.init_app(app)
 
+    from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .backup import bp as backup_bp
@@ -67,6 +69,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         metrics_bp,
         backup_bp,
         dashboard_bp,
+        admin_bp,
     ):
         app.register_blueprint(bp)
 

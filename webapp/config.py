@@ -17,15 +17,40 @@ def _database_url() -> str:
     return url
 
 
+def rate_limit_storage(environ=os.environ) -> str:
+    """Where sign-in attempts are counted: Redis when REDIS_URL is set, else this process."""
+    return environ.get("REDIS_URL", "").strip() or "memory://"
+
+
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip() == "1"
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE")
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Strict-Transport-Security goes on every HTTPS request, and on every request when HSTS=1
+    # (behind a proxy that ends TLS, where the app itself only sees HTTP); on with secure cookies.
+    HSTS = _flag("HSTS", "1" if SESSION_COOKIE_SECURE else "0")
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    # Sign-in throttling (Flask-Limiter). Only failed attempts count, per client address and per
+    # account; Redis shares the counts between gunicorn workers, memory keeps them per process.
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") != "0"
+    RATELIMIT_STORAGE_URI = rate_limit_storage()
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_KEY_PREFIX = "clearpath"
+    # Redis down: count in memory rather than refuse every sign-in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
     WTF_CSRF_TIME_LIMIT = None  # a tablet left open all day must still submit
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     FEED_POLL_SECONDS = int(os.environ.get("FEED_POLL_SECONDS", "10"))
@@ -43,4 +68,8 @@ class TestConfig(Config):
     SECRET_KEY = "test"
     WTF_CSRF_ENABLED = False
     SYNC_SETTLE_SECONDS = 0
+    # The tests that check sign-in throttling turn it on for their own app.
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    HSTS = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and initialised in create_app."""
 
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -17,3 +19,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
+# No default limits: only sign-in is throttled, by the limits its view declares.
+limiter = Limiter(key_func=get_remote_address)

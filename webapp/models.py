@@ -103,8 +103,18 @@ class User(UserMixin, db.Model):
     territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the id every session cookie carries: bumping it signs the user out everywhere.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     territory: Mapped[Territory] = relationship()
+
+    def get_id(self) -> str:
+        """The identity a session stores: the user and the session version it was signed in at."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_all_sessions(self) -> None:
+        """Make every session cookie issued so far worthless, on every device."""
+        self.session_version = (self.session_version or 1) + 1
 
     def set_password(self, password: str) -> None:
         if len(password) < MIN_PASSWORD_LENGTH:
@@ -152,6 +162,9 @@ class ApiToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # What the owner called it ("iPad", "CRM export"), and its last 4 characters to recognise it.
+    label: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    last4: Mapped[str] = mapped_column(String(4), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -160,6 +173,14 @@ class ApiToken(db.Model):
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = utcnow()
 
 
 class HCP(db.Model):

@@ -28,11 +28,12 @@ def create_command(email, role, territory_code, name):
 
 @bp.cli.command("token")
 @click.argument("email")
-def token_command(email):
+@click.option("--label", default="", help="A name to tell the token apart, e.g. 'CRM sync'.")
+def token_command(email, label):
     """Print a new API token for EMAIL as the last line of output."""
     user = db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"No user with email {email}.")
-    token = issue_token(user)
+    token = issue_token(user, label)
     click.echo(f"New API token for {user.email} (shown once, only its hash is stored):")
     click.echo(token)

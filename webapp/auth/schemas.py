@@ -14,3 +14,18 @@ class LoginSchema(Schema):
         error_messages={"required": "Enter your password."},
     )
     next = Text(load_default="")
+
+
+class NewTokenSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    label = Text(load_default="", validate=validate.Length(
+        max=80, error="Keep the name under 80 characters."))
+
+
+class SignOutEverywhereSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    revoke_tokens = fields.Boolean(load_default=False)
