@@ -38,6 +38,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     limiter.init_app(app)  # after security: a NUL in the form is a 400 before it is counted
     errors.init_app(app)
 
+    from .urls import BoundedInt
+
+    app.url_map.converters["int"] = BoundedInt  # before any route is added
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp

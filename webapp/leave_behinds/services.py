@@ -1,5 +1,6 @@
 """Leave-behind PDFs: one A4 page per play, personalised for the HCP's practice."""
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -35,4 +36,5 @@ def render_leave_behind(barrier: Barrier, play: Play, hcp: HCP, today: date) -> 
 
 
 def filename_for(barrier: Barrier, hcp: HCP) -> str:
-    return f"{barrier.code}-{hcp.external_id}.pdf".replace("/", "-")
+    """A file name safe in a Content-Disposition header, whatever an import put in the ids."""
+    return re.sub(r"[^A-Za-z0-9._-]", "-", f"{barrier.code}-{hcp.external_id}") + ".pdf"
