@@ -127,3 +127,12 @@ def test_a_scientific_question_heard_by_a_rep_goes_to_the_msl(client, observe, l
 def test_an_msl_logging_a_medical_barrier_keeps_it(observe):
     observe("msl", barriers=["CLN-BIO-001"])
     assert db.session.scalars(db.select(Handoff)).all() == []
+
+
+def test_when_the_outcome_is_asked_is_configurable(app, client, as_role, observe):
+    app.config["OUTCOME_AFTER_DAYS"] = 30
+    observation = observe("sales_rep", barriers=["ACC-PA-002"])
+    as_role("sales_rep")
+    client.post(f"/observations/{observation.id}/plays/ACC-PA-002/runs", data={"leave_behind": "given"})
+    (run,) = _runs()
+    assert run.outcome_due_at - run.ran_at == timedelta(days=30)

@@ -54,6 +54,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a tablet left open all day must still submit
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     FEED_POLL_SECONDS = int(os.environ.get("FEED_POLL_SECONDS", "10"))
+    # Days after a play ran before its runner is asked whether it worked.
+    OUTCOME_AFTER_DAYS = int(os.environ.get("OUTCOME_AFTER_DAYS", "14"))
     # GET /api/v1/observations holds back items younger than this, so a slow transaction
     # cannot commit behind a cursor a client already holds.
     SYNC_SETTLE_SECONDS = float(os.environ.get("SYNC_SETTLE_SECONDS", "2"))

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from ..audit import record
@@ -259,7 +260,8 @@ def run_play(user: User, observation: Observation, code: str, ran_at: datetime,
     run = PlayRun(
         observation=observation, barrier=barrier, play=play, runner=user, runner_role=user.role,
         ran_at=ran_at, channel_code=channel, leave_behind=leave_behind,
-        outcome_due_at=ran_at + timedelta(days=OUTCOME_AFTER_DAYS),
+        outcome_due_at=ran_at + timedelta(
+            days=current_app.config.get("OUTCOME_AFTER_DAYS", OUTCOME_AFTER_DAYS)),
     )
     db.session.add(run)
     open_handoff = db.session.scalar(
