@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# Tests spread over every CPU (pytest-xdist); browser modules each stay on one worker.
+PYTEST_WORKERS ?= -n auto --dist loadgroup
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -31,12 +33,12 @@ test: install-test chromium test-sqlite test-postgres
 
 test-sqlite:
 	@echo "== tests on SQLite =="
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_WORKERS)
 
 test-postgres:
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || [ -n "$$REQUIRE_POSTGRES" ]; then \
 		echo "== tests on PostgreSQL ($(PG_TEST_URL)) =="; \
-		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_WORKERS) -m "not browser"; \
 	else \
 		echo "== PostgreSQL is not running on 127.0.0.1:5432: PostgreSQL pass skipped =="; \
 	fi
