@@ -381,6 +381,9 @@ class Observation(db.Model):
         Index("ix_observation_feed", "received_at", "id"),
         Index("ix_observation_territory_feed", "territory_id", "received_at", "id"),
         Index("ix_observation_safety", "safety_flag", "received_at"),
+        # The dashboard's period scans, and an HCP's history and "seen again" look-ups.
+        Index("ix_observation_observed", "observed_at"),
+        Index("ix_observation_hcp_observed", "hcp_id", "observed_at"),
     )
 
     @staticmethod
