@@ -71,9 +71,9 @@ def _empty_database():
         db.drop_all()
 
 
-@pytest.fixture
-def app():
-    app = create_app(Config)
+def app_on(config):
+    """An app on `config`'s database, emptied and created for one test, then dropped."""
+    app = create_app(config)
     request_started.connect(_fresh_g, app)
     with app.app_context():
         _empty_database()
@@ -82,6 +82,11 @@ def app():
         db.session.remove()
         db.drop_all()
         db.engine.dispose()  # each test's app has its own pool; close it, don't leak it
+
+
+@pytest.fixture
+def app():
+    yield from app_on(Config)
 
 
 @pytest.fixture

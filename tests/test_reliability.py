@@ -14,7 +14,6 @@ from collections import Counter
 from random import Random
 
 import pytest
-from flask import request_started
 from sqlalchemy import create_engine, text
 
 from bench.load_sync import (
@@ -28,12 +27,11 @@ from bench.load_sync import (
     scratch_database,
     sqlalchemy_url,
 )
-from webapp import create_app
 from webapp.auth.services import issue_token
 from webapp.extensions import db
 from webapp.models import HCP, Barrier, Handoff, Observation, Territory, User
 
-from .conftest import Config, _empty_database, _fresh_g, install_library, iso
+from .conftest import Config, app_on, install_library, iso
 
 slow = pytest.mark.slow  # deselect with -m "not slow"
 
@@ -49,15 +47,7 @@ def shared_app(tmp_path):
         if DATABASE == "sqlite":
             SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'clearpath.sqlite3'}"
 
-    app = create_app(SharedConfig)
-    request_started.connect(_fresh_g, app)
-    with app.app_context():
-        _empty_database()
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    yield from app_on(SharedConfig)
 
 
 @slow

@@ -76,7 +76,7 @@ def tokens():
                   tokens=found, older=older, q=filters["q"], errors=errors, form={})
 
 
-@bp.post("/tokens/<int(max=2147483647):token_id>/revoke")
+@bp.post("/tokens/<int:token_id>/revoke")
 @roles_required(*ADMIN_ROLES)
 def revoke(token_id: int):
     api_token = db.session.get(ApiToken, token_id)

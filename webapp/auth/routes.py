@@ -121,7 +121,7 @@ def create_token():
     return _account_page(new_token=issue_token(current_user, data["label"]))
 
 
-@bp.post("/account/tokens/<int(max=2147483647):token_id>/revoke")
+@bp.post("/account/tokens/<int:token_id>/revoke")
 @roles_required(*USER_ROLES)
 def revoke_own_token(token_id: int):
     api_token = db.session.get(ApiToken, token_id)

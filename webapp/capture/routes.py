@@ -77,7 +77,6 @@ def _page_context(form: dict, errors: dict | None = None, hcp_query: str = "") -
         context["recent"] = recent_hcps(current_user)
         context["hcp_results"] = search_hcps(current_user, hcp_query) if hcp_query else []
         context["my_observations"] = recent_observations(current_user)
-        context["territory_top"] = territory_top(current_user)
     else:
         context["suggestions"] = suggest(form["note"]) if form["note"].strip() else []
         context["choices"] = barrier_choices(
@@ -99,7 +98,10 @@ def start():
     form = _form_from_request(request.args)
     if form["hcp"] and find_hcp(current_user, form["hcp"]) is None:
         abort(404, "No HCP with this id in your territory.")
-    return render(PAGE, **_page_context(form, hcp_query=request.args.get("hcp_q", "").strip()))
+    context = _page_context(form, hcp_query=request.args.get("hcp_q", "").strip())
+    if context["hcp"] is None:  # the full page only: HCP search keystrokes never pay for it
+        context["territory_top"] = territory_top(current_user)
+    return render(PAGE, **context)
 
 
 @bp.get("/capture/hcps")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
 from ..cache import insight_cache
 from ..extensions import db
@@ -280,7 +281,8 @@ def _coverage(user: User, filters: dict, period: Period, measured: list) -> list
         .group_by(Brand.name, Barrier.id, Barrier.code, Barrier.name)).all()
     measured = {group.label: group for group in measured}
     barriers = {b.id: b for b in db.session.scalars(
-        db.select(Barrier).where(Barrier.id.in_({row[1] for row in seen})))}
+        db.select(Barrier).where(Barrier.id.in_({row[1] for row in seen}))
+        .options(selectinload(Barrier.plays)))}
     coverage: dict[str, Coverage] = {}
     for brand, barrier_id, code, name, n in seen:
         entry = coverage.setdefault(brand or "No brand", Coverage(brand or "No brand"))
@@ -314,6 +316,8 @@ def territory_top(user: User, today: date | None = None, days: int = 30) -> list
     rows = db.session.execute(
         _mentions(user, {}, period.start, period.end, Barrier.id, func.count())
         .group_by(Barrier.id).order_by(func.count().desc(), Barrier.id).limit(TOP)).all()
-    return [{"barrier": db.session.get(Barrier, barrier_id), "count": n,
-             "plays": rank_plays(db.session.get(Barrier, barrier_id))}
+    barriers = {b.id: b for b in db.session.scalars(
+        db.select(Barrier).where(Barrier.id.in_([barrier_id for barrier_id, _ in rows]))
+        .options(selectinload(Barrier.plays)))}
+    return [{"barrier": barriers[barrier_id], "count": n, "plays": rank_plays(barriers[barrier_id])}
             for barrier_id, n in rows]
