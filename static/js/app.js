@@ -124,13 +124,21 @@
   }
 
   // Resolves once the service worker controls this page (at once after the first visit), so
-  // the fetches that follow pass through it and land in its cache.
+  // the fetches that follow pass through it and land in its cache. A page that loaded while
+  // the first worker was still activating is missed by that worker's clients.claim(), so the
+  // page asks the active worker to claim it again.
   function whenControlled() {
     if (!("serviceWorker" in navigator)) return Promise.reject(new Error("no service worker"));
     if (navigator.serviceWorker.controller) return Promise.resolve();
-    return new Promise((resolve) => {
+    const controlled = new Promise((resolve) => {
       navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
     });
+    navigator.serviceWorker.ready.then((registration) => {
+      if (!navigator.serviceWorker.controller && registration.active) {
+        registration.active.postMessage("claim");
+      }
+    });
+    return controlled;
   }
 
   function signOut() {

@@ -38,6 +38,8 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data === "clear-data") {
     event.waitUntil(caches.delete(DATA_CACHE));
+  } else if (event.data === "claim") {
+    event.waitUntil(self.clients.claim());
   }
 });
 
