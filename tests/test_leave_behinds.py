@@ -47,3 +47,23 @@ def test_hq_can_print_for_any_territory(client, as_role):
     response = client.get("/plays/ACC-PA-002/leave-behind.pdf?hcp=H3")
     assert response.status_code == 200
     assert "Lakeside Skin Clinic" in _text(response.data)[0]
+
+
+def test_an_unchanged_leave_behind_is_rendered_once_and_a_changed_one_again(client, as_role, world):
+    from webapp.leave_behinds.services import _pdf
+
+    _pdf.cache_clear()
+    as_role("sales_rep")
+    url = "/plays/ACC-PA-002/leave-behind.pdf?hcp=H1"
+    first, second = client.get(url), client.get(url)
+    assert first.data == second.data
+    assert (_pdf.cache_info().misses, _pdf.cache_info().hits) == (1, 1)
+    # Both prints are audited, cached or not.
+    assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "leave_behind_printed")) == 2
+
+    world["hcps"]["H1"].account = "Harbor Oncology West"
+    db.session.commit()
+    renamed = client.get(url)
+    assert _pdf.cache_info().misses == 2
+    assert "Harbor Oncology West" in _text(renamed.data)[0]

@@ -69,6 +69,35 @@ def test_confirmed_notes_teach_the_ranker(client, as_role, observe):
     assert after[0]["code"] == "OPS-STF-001"
 
 
+def test_between_refreshes_a_suggestion_runs_no_query(app, client, as_role, observe):
+    """In production the index is looked at once a minute at most: the request itself is
+    pure ranking, and a new note shows up at the next look."""
+    from sqlalchemy import event
+
+    from webapp.extensions import db
+
+    as_role("sales_rep")
+    app.config["SUGGEST_REFRESH_SECONDS"] = 3600
+    client.post("/api/v1/suggestions", json={"text": "the zebra form again"})
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        for _ in range(2):
+            observe(barriers=["OPS-STF-001"], note="zebra form piling up")
+        statements.clear()
+        stale = client.post("/api/v1/suggestions", json={"text": "the zebra form again"})
+        assert not [s for s in statements if "observation" in s.lower() and "note" in s.lower()]
+        assert stale.json["suggestions"][0]["code"] != "OPS-STF-001"
+        app.config["SUGGEST_REFRESH_SECONDS"] = 0
+        fresh = client.post("/api/v1/suggestions", json={"text": "the zebra form again"})
+        assert fresh.json["suggestions"][0]["code"] == "OPS-STF-001"
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
 @pytest.fixture(scope="module")
 def library_index():
     with open(SHIPPED_LIBRARY, encoding="utf-8") as handle:

@@ -1,41 +1,49 @@
 """The suggestion index, built from the library and the notes of confirmed captures."""
 
+import math
+import time
 from threading import Lock
 
+from flask import current_app
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Barrier, Observation, observation_barrier
+from ..models import Barrier, Observation, Play, observation_barrier
 from .documents import document_for
 from .ranker import Index
 
 EXAMPLES_PER_BARRIER = 50
-_cache: dict = {"key": None, "index": None}
+# Only the most recent noted captures teach the ranker: bounded work however big the table.
+EXAMPLE_WINDOW = 20_000
 _lock = Lock()
 
 
 def _freshness_key():
-    """Changes when the library or the confirmed notes change; one cheap query."""
+    """Changes when the library or the confirmed notes change; every part is read off an index."""
     barriers = db.session.execute(
         db.select(func.count(Barrier.id), func.count(Barrier.retired_at))
     ).one()
-    notes = db.session.execute(
-        db.select(func.count(Observation.id), func.max(Observation.received_at)).where(
-            Observation.note != ""
-        )
-    ).one()
-    return (db.engine.url.render_as_string(), *barriers, *notes)
+    newest_play = db.session.scalar(db.select(func.max(Play.id)))
+    newest_note = db.session.scalar(
+        db.select(func.max(Observation.id)).where(Observation.note != ""))
+    return (*barriers, newest_play, newest_note)
 
 
 def _examples() -> dict[str, list[str]]:
     """The latest notes confirmed for each barrier: how the field describes it."""
-    rows = db.session.execute(
-        db.select(Barrier.code, Observation.note)
-        .join(observation_barrier, observation_barrier.c.barrier_id == Barrier.id)
-        .join(Observation, Observation.id == observation_barrier.c.observation_id)
+    recent = (
+        db.select(Observation.id, Observation.note)
         .where(Observation.note != "")
-        .order_by(Observation.received_at.desc())
+        .order_by(Observation.id.desc())
+        .limit(EXAMPLE_WINDOW)
+        .subquery()
+    )
+    rows = db.session.execute(
+        db.select(Barrier.code, recent.c.note)
+        .join(observation_barrier, observation_barrier.c.barrier_id == Barrier.id)
+        .join(recent, recent.c.id == observation_barrier.c.observation_id)
+        .order_by(recent.c.id.desc())
     )
     examples: dict[str, list[str]] = {}
     for code, note in rows:
@@ -62,12 +70,21 @@ def build_index() -> Index:
 
 
 def current_index() -> Index:
-    """The index for the library as it is now, rebuilt only when something changed."""
-    key = _freshness_key()
+    """The index for the library as it is now: rebuilt only when something changed, and looked
+    at no more often than every SUGGEST_REFRESH_SECONDS (60 by default, 0 under TESTING), so a
+    suggestion costs no query at all in between."""
+    state = current_app.extensions.setdefault(
+        "clearpath_suggest", {"key": None, "index": None, "checked": -math.inf})
+    default = 0 if current_app.testing else 60
+    every = float(current_app.config.get("SUGGEST_REFRESH_SECONDS", default))
     with _lock:
-        if _cache["key"] != key:
-            _cache["index"], _cache["key"] = build_index(), key
-        return _cache["index"]
+        now = time.monotonic()
+        if state["index"] is None or now - state["checked"] >= every:
+            key = _freshness_key()
+            if key != state["key"]:
+                state["index"], state["key"] = build_index(), key
+            state["checked"] = now
+        return state["index"]
 
 
 def suggest(text: str, limit: int = 5) -> list[dict]:
