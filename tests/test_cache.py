@@ -45,3 +45,57 @@ def test_zero_seconds_means_no_cache():
 def test_each_app_has_its_own_cache_off_under_testing(app):
     assert insight_cache().seconds == 0
     assert insight_cache() is insight_cache()
+
+
+def test_with_a_background_runner_an_expired_value_is_served_while_it_is_rebuilt():
+    clock, jobs = Clock(), []
+    cache = TTLCache(60, clock=clock)
+    versions = iter(["v1", "v2", "v3"])
+    compute = lambda: next(versions)  # noqa: E731
+    assert cache.get_or_set("k", compute, background=jobs.append) == "v1"
+    clock.now = 61
+    # Expired: the old value comes back at once and exactly one rebuild is queued.
+    assert cache.get_or_set("k", compute, background=jobs.append) == "v1"
+    assert cache.get_or_set("k", compute, background=jobs.append) == "v1"
+    assert len(jobs) == 1
+    jobs.pop()()
+    assert cache.get_or_set("k", compute, background=jobs.append) == "v2"
+    assert jobs == []
+
+
+def test_a_failed_rebuild_keeps_the_old_value_and_a_very_old_one_is_never_served():
+    clock, jobs = Clock(), []
+    cache = TTLCache(60, clock=clock)
+    cache.get_or_set("k", lambda: "old", background=jobs.append)
+    clock.now = 61
+
+    def broken():
+        raise RuntimeError("database gone")
+
+    assert cache.get_or_set("k", broken, background=jobs.append) == "old"
+    try:
+        jobs.pop()()
+    except RuntimeError:
+        pass
+    assert cache.get_or_set("k", lambda: "new", background=jobs.append) == "old"  # retried
+    assert len(jobs) == 1
+    clock.now = 60 + 60 * 10 + 1
+    assert cache.get_or_set("k", lambda: "rebuilt now", background=jobs.append) == "rebuilt now"
+
+
+def test_a_background_job_runs_in_the_app_with_its_own_session(app):
+    import threading
+
+    from webapp.cache import in_background
+    from webapp.extensions import db
+    from webapp.models import User
+
+    done, seen = threading.Event(), {}
+
+    def job():
+        seen["users"] = db.session.scalar(db.select(db.func.count()).select_from(User))
+        done.set()
+
+    in_background(job)
+    assert done.wait(10)
+    assert seen["users"] == db.session.scalar(db.select(db.func.count()).select_from(User))

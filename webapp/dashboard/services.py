@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
-from ..cache import insight_cache
+from ..cache import in_background, insight_cache
 from ..extensions import db
 from ..metrics.services import percentile, play_delays, success_rates
 from ..models import (
@@ -159,12 +159,25 @@ def _ranked(rows) -> dict[str, list[tuple[str, str, int]]]:
 
 
 def build_dashboard(user: User, filters: dict, today: date | None = None) -> Dashboard:
-    """The dashboard for this viewer's scope and filters, at most a minute old."""
+    """The dashboard for this viewer's scope and filters: built once, then served from the
+    insight cache and rebuilt in the background when it is a minute old."""
     today = today or datetime.now(UTC).date()
-    key = ("dashboard", tuple(user.territory_ids() or ()) or "all", user.sees_medical,
-           filters.get("days") or 28, filters["brand"].id if filters.get("brand") else None,
-           filters["territory"].id if filters.get("territory") else None, today)
-    return insight_cache().get_or_set(key, lambda: _build(user, filters, today))
+    days = filters.get("days") or 28
+    brand_id = filters["brand"].id if filters.get("brand") else None
+    territory_id = filters["territory"].id if filters.get("territory") else None
+    key = ("dashboard", tuple(user.territory_ids() or ()) or "all", user.sees_medical, days,
+           brand_id, territory_id, today)
+    user_id = user.id
+
+    def build() -> Dashboard:
+        # Everything is looked up again by id: a background rebuild has its own session.
+        return _build(db.session.get(User, user_id), {
+            "days": days,
+            "brand": db.session.get(Brand, brand_id) if brand_id else None,
+            "territory": db.session.get(Territory, territory_id) if territory_id else None,
+        }, today)
+
+    return insight_cache().get_or_set(key, build, background=in_background)
 
 
 def _build(user: User, filters: dict, today: date) -> Dashboard:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import func, tuple_
+from sqlalchemy import case, func
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import (
@@ -28,8 +29,6 @@ from ..models import (
 from ..scope import visible_observations
 
 DIMENSIONS = ("barrier", "play", "category", "role", "territory", "brand")
-# Pairs per query when looking for barriers seen again (well under SQLite's variable limit).
-REOBSERVATION_CHUNK = 400
 # A play's effect on adoption: did the HCP move up the brand's ladder within this many days?
 LADDER_WINDOW = timedelta(days=90)
 
@@ -140,12 +139,29 @@ def time_to_play(user: User, dimension: str = "barrier") -> list[TimeToPlay]:
     return sorted(groups.values(), key=lambda g: (-g.count, g.label))
 
 
-def success_rates(user: User, dimension: str = "barrier") -> list[Success]:
-    """Resolved ÷ judged outcomes per group, always with the counts behind it, and how many
-    HCPs moved up the adoption ladder after the play ran."""
+def seen_again():
+    """Whether a run's barrier was observed again for the same HCP after the run: correlated on
+    PlayRun and the run's Observation, and answered from the (hcp_id, observed_at) index."""
+    later = aliased(Observation)
+    return (
+        db.select(observation_barrier.c.observation_id)
+        .join(later, later.id == observation_barrier.c.observation_id)
+        .where(observation_barrier.c.barrier_id == PlayRun.barrier_id,
+               later.hcp_id == Observation.hcp_id, later.observed_at > PlayRun.ran_at)
+        .exists()
+    )
+
+
+def effective_outcome():
+    """A run's outcome as the metrics count it: one with no outcome yet counts as not resolved
+    once its barrier was observed again for the same HCP after it ran (the barrier came back)."""
+    return case((PlayRun.outcome.is_not(None), PlayRun.outcome),
+                (seen_again(), "not_resolved"), else_=None)
+
+
+def _runs_with_label(user: User, dimension: str, *columns):
     query = (
-        db.select(_label_column(dimension), PlayRun.outcome, PlayRun.ran_at, PlayRun.barrier_id,
-                  Observation.hcp_id, Observation.brand_id)
+        db.select(_label_column(dimension).label("label"), *columns)
         .select_from(PlayRun)
         .join(Observation, Observation.id == PlayRun.observation_id)
         .join(Barrier, Barrier.id == PlayRun.barrier_id)
@@ -154,45 +170,39 @@ def success_rates(user: User, dimension: str = "barrier") -> list[Success]:
         .outerjoin(Brand, Brand.id == Observation.brand_id)
         .outerjoin(Play, Play.id == PlayRun.play_id)
     )
-    rows = db.session.execute(visible_observations(query, user)).all()
-    seen_again = reobservations({(r.barrier_id, r.hcp_id) for r in rows if r.outcome is None})
-    ladder = _ladder_history({(r.hcp_id, r.brand_id) for r in rows if r.brand_id})
+    return visible_observations(query, user)
+
+
+def success_rates(user: User, dimension: str = "barrier") -> list[Success]:
+    """Resolved ÷ judged outcomes per group, always with the counts behind it, and how many
+    HCPs moved up the adoption ladder after the play ran. Outcomes are counted in the database;
+    only the runs of HCPs with a ladder history come back to Python."""
+    runs = _runs_with_label(user, dimension, effective_outcome().label("outcome")).subquery()
+    counts = db.select(runs.c.label, runs.c.outcome, func.count()).group_by(
+        runs.c.label, runs.c.outcome)
     groups: dict[str, Success] = {}
-    for label, outcome, ran_at, barrier_id, hcp_id, brand_id in rows:
+    for label, outcome, n in db.session.execute(counts):
         group = groups.setdefault(label or "No play", Success(label or "No play"))
-        outcome = effective_outcome(outcome, ran_at, seen_again.get((barrier_id, hcp_id), ()))
         if outcome:
-            setattr(group, outcome, getattr(group, outcome) + 1)
+            setattr(group, outcome, getattr(group, outcome) + n)
+
+    on_ladder = (
+        db.select(AdoptionStep.id)
+        .where(AdoptionStep.hcp_id == Observation.hcp_id,
+               AdoptionStep.brand_id == Observation.brand_id)
+        .exists()
+    )
+    laddered = db.session.execute(
+        _runs_with_label(user, dimension, PlayRun.ran_at, Observation.hcp_id, Observation.brand_id)
+        .where(on_ladder)).all()
+    ladder = _ladder_history({(r.hcp_id, r.brand_id) for r in laddered})
+    for label, ran_at, hcp_id, brand_id in laddered:
         moved = _moved_up(ladder.get((hcp_id, brand_id), ()), ran_at)
         if moved is not None:
+            group = groups.setdefault(label or "No play", Success(label or "No play"))
             group.ladder_known += 1
             group.ladder_up += moved
     return sorted(groups.values(), key=lambda g: (-g.judged, g.label))
-
-
-def effective_outcome(outcome: str | None, ran_at, observed_again) -> str | None:
-    """A run with no outcome yet counts as not resolved once its barrier was observed again for
-    the same HCP after it ran: the barrier came back."""
-    if outcome is None and any(at > ran_at for at in observed_again):
-        return "not_resolved"
-    return outcome
-
-
-def reobservations(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list]:
-    """When each (barrier, HCP) pair was observed. Callers ask only for the pairs of runs still
-    waiting for an outcome: a recorded outcome never looks at this."""
-    seen: dict[tuple[int, int], list] = defaultdict(list)
-    ordered = sorted(pairs)
-    for start in range(0, len(ordered), REOBSERVATION_CHUNK):
-        chunk = ordered[start:start + REOBSERVATION_CHUNK]
-        query = (
-            db.select(observation_barrier.c.barrier_id, Observation.hcp_id, Observation.observed_at)
-            .join(Observation, Observation.id == observation_barrier.c.observation_id)
-            .where(tuple_(observation_barrier.c.barrier_id, Observation.hcp_id).in_(chunk))
-        )
-        for barrier_id, hcp_id, observed_at in db.session.execute(query):
-            seen[(barrier_id, hcp_id)].append(observed_at)
-    return seen
 
 
 class JudgedOutcome(NamedTuple):
@@ -206,22 +216,15 @@ def judged_outcomes(barrier_id: int, lineages: set[str]) -> list[JudgedOutcome]:
     """Every run of these plays for this barrier, anywhere, with its effective outcome and the
     context it ran in: the evidence behind the next best play."""
     query = (
-        db.select(Play.lineage, PlayRun.outcome, PlayRun.ran_at, Observation.hcp_id,
-                  HCP.segment, Observation.brand_id)
+        db.select(Play.lineage, effective_outcome(), func.coalesce(HCP.segment, ""),
+                  Observation.brand_id)
         .select_from(PlayRun)
         .join(Play, Play.id == PlayRun.play_id)
         .join(Observation, Observation.id == PlayRun.observation_id)
         .join(HCP, HCP.id == Observation.hcp_id)
         .where(PlayRun.barrier_id == barrier_id, Play.lineage.in_(lineages))
     )
-    rows = db.session.execute(query).all()
-    seen_again = reobservations({(barrier_id, r.hcp_id) for r in rows if r.outcome is None})
-    return [
-        JudgedOutcome(r.lineage, effective_outcome(r.outcome, r.ran_at,
-                                                   seen_again.get((barrier_id, r.hcp_id), ())),
-                      r.segment or "", r.brand_id)
-        for r in rows
-    ]
+    return [JudgedOutcome(*row) for row in db.session.execute(query)]
 
 
 def _ladder_history(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[tuple]]:
