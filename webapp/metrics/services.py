@@ -210,21 +210,27 @@ class JudgedOutcome(NamedTuple):
     outcome: str | None
     segment: str
     brand_id: int | None
+    runs: int
 
 
 def judged_outcomes(barrier_id: int, lineages: set[str]) -> list[JudgedOutcome]:
-    """Every run of these plays for this barrier, anywhere, with its effective outcome and the
-    context it ran in: the evidence behind the next best play."""
-    query = (
-        db.select(Play.lineage, effective_outcome(), func.coalesce(HCP.segment, ""),
-                  Observation.brand_id)
+    """How many runs of these plays for this barrier, anywhere, ended in each effective outcome,
+    per context they ran in (segment, brand): the evidence behind the next best play."""
+    runs = (
+        db.select(Play.lineage.label("lineage"), effective_outcome().label("outcome"),
+                  func.coalesce(HCP.segment, "").label("segment"),
+                  Observation.brand_id.label("brand_id"))
         .select_from(PlayRun)
         .join(Play, Play.id == PlayRun.play_id)
         .join(Observation, Observation.id == PlayRun.observation_id)
         .join(HCP, HCP.id == Observation.hcp_id)
         .where(PlayRun.barrier_id == barrier_id, Play.lineage.in_(lineages))
+        .subquery()
     )
-    return [JudgedOutcome(*row) for row in db.session.execute(query)]
+    grouped = db.select(runs.c.lineage, runs.c.outcome, runs.c.segment, runs.c.brand_id,
+                        func.count()).group_by(runs.c.lineage, runs.c.outcome, runs.c.segment,
+                                               runs.c.brand_id)
+    return [JudgedOutcome(*row) for row in db.session.execute(grouped)]
 
 
 def _ladder_history(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[tuple]]:

@@ -97,13 +97,13 @@ def rank_plays(barrier: Barrier, context: PlayContext | None = None,
     for row in evidence:
         tally = counts[row.lineage]
         if row.outcome in ("resolved", "partly", "not_resolved"):
-            resolved = row.outcome == "resolved"
+            resolved = row.runs if row.outcome == "resolved" else 0
             tally[0] += resolved
-            tally[1] += 1
+            tally[1] += row.runs
             if ((not context.segment or row.segment == context.segment)
                     and (context.brand_id is None or row.brand_id == context.brand_id)):
                 tally[2] += resolved
-                tally[3] += 1
+                tally[3] += row.runs
     ranked = []
     for play in offered:
         all_resolved, all_judged, resolved, judged = counts[play.lineage]
