@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import errors, security
+from . import assets, errors, security
 from .config import Config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .extensions import htmx as htmx_headers  # `htmx` is the name of our helper module
@@ -37,6 +37,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     security.init_app(app)
     limiter.init_app(app)  # after security: a NUL in the form is a 400 before it is counted
     errors.init_app(app)
+    assets.init_app(app)
 
     from .urls import BoundedInt
 

@@ -95,7 +95,8 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(navigate(request));
   } else if (isData(url)) {
     event.respondWith(networkFirst(request, DATA_CACHE));
-  } else if (url.pathname.startsWith("/static/") || url.pathname === "/manifest.webmanifest") {
+  } else if (url.pathname.startsWith("/assets/") || url.pathname.startsWith("/static/")
+             || url.pathname === "/manifest.webmanifest") {
     event.respondWith(cacheFirst(request));
   }
 });

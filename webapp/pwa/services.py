@@ -7,6 +7,8 @@ from pathlib import Path
 
 from flask import current_app, url_for
 
+from ..assets import asset_url
+
 # Everything the app needs to open and capture with no network. Pages here hold no user data:
 # they are shells that app.js fills from IndexedDB and the cached API.
 SHELL_PAGES = ("pwa.offline", "pwa.offline_capture", "pwa.outbox", "pwa.offline_leave_behind")
@@ -45,7 +47,7 @@ def cache_version() -> str:
 
 def precache_urls() -> list[str]:
     pages = [url_for(endpoint) for endpoint in SHELL_PAGES]
-    assets = [url_for("static", filename=name) for name in SHELL_ASSETS]
+    assets = [asset_url(name) for name in SHELL_ASSETS]
     return [*pages, *assets, url_for("pwa.manifest")]
 
 
@@ -69,11 +71,11 @@ def manifest() -> dict:
         "background_color": "#f4f6f8",
         "theme_color": "#0b4f6c",
         "icons": [
-            {"src": url_for("static", filename="icons/icon-192.png"), "sizes": "192x192",
+            {"src": asset_url("icons/icon-192.png"), "sizes": "192x192",
              "type": "image/png"},
-            {"src": url_for("static", filename="icons/icon-512.png"), "sizes": "512x512",
+            {"src": asset_url("icons/icon-512.png"), "sizes": "512x512",
              "type": "image/png"},
-            {"src": url_for("static", filename="icons/icon-maskable-512.png"), "sizes": "512x512",
+            {"src": asset_url("icons/icon-maskable-512.png"), "sizes": "512x512",
              "type": "image/png", "purpose": "maskable"},
         ],
     }
