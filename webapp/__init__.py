@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import assets, errors, security
-from .config import Config
+from .config import Config, engine_options
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .extensions import htmx as htmx_headers  # `htmx` is the name of our helper module
 
@@ -28,6 +28,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

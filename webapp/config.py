@@ -26,6 +26,21 @@ def _flag(name: str, default: str = "0") -> bool:
     return os.environ.get(name, default).strip() == "1"
 
 
+def engine_options(uri: str, options: dict) -> dict:
+    """The connection pool for PostgreSQL, from the environment: each gunicorn thread holds at
+    most one connection, so the pool defaults to the thread count (plus a little overflow) and
+    workers × (pool + overflow) must stay under the server's max_connections. SQLite keeps
+    SQLAlchemy's own pool."""
+    options = dict(options)
+    if uri.startswith("postgresql"):
+        threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+        options.setdefault("pool_size", int(os.environ.get("DB_POOL_SIZE", str(threads))))
+        options.setdefault("max_overflow", int(os.environ.get("DB_MAX_OVERFLOW", "2")))
+        options.setdefault("pool_timeout", float(os.environ.get("DB_POOL_TIMEOUT", "10")))
+        options.setdefault("pool_recycle", int(os.environ.get("DB_POOL_RECYCLE", "1800")))
+    return options
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = _database_url()
