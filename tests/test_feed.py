@@ -31,6 +31,9 @@ def test_feed_filters_by_territory_category_brand_and_date(client, as_role, obse
     assert notes("territory=T2") == {"t2 clinical"}
     assert notes("category=access") == {"t1 access"}
     assert notes("brand=ONC") == {"t1 access"}
+    # An unknown code matches nothing (not the calls that have no brand or territory).
+    assert notes("brand=NOPE") == set() and notes("territory=T9") == set()
+    assert notes("barrier=ACC-PA-002&category=clinical") == set()
     since = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
     assert notes(f"date_from={since}") == {"t1 access", "t2 clinical"}
     old = (datetime.now(UTC) - timedelta(days=10)).date().isoformat()
@@ -93,3 +96,20 @@ def test_older_pages_neither_skip_nor_repeat(client, as_role, observe):
     second = client.get(older).text
     seen = re.findall(r"call number (\d\d)", first) + re.findall(r"call number (\d\d)", second)
     assert sorted(seen) == [f"{n:02d}" for n in range(30)]
+
+
+def test_word_search_pages_neither_skip_nor_repeat(client, as_role, observe):
+    """The word search orders by an expression on PostgreSQL (see newest_first): its pages
+    must still follow one another exactly."""
+    for n in range(30):
+        observe(note=f"zebra form number {n:02d}")
+    observe(note="nothing to see")
+    as_role("hq_brand")
+    first = client.get("/feed?q=ZEBRA").text
+    older = re.search(r'href="(/feed\?[^"]*before=[^"]+)"', first).group(1).replace("&amp;", "&")
+    second = client.get(older).text
+    seen = re.findall(r"zebra form number (\d\d)", first) + re.findall(
+        r"zebra form number (\d\d)", second)
+    assert sorted(seen) == [f"{n:02d}" for n in range(30)]
+    assert "nothing to see" not in first + second
+

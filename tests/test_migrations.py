@@ -6,6 +6,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from webapp.extensions import db
+from webapp.models import include_object
 
 
 def _drop_everything():
@@ -24,7 +25,8 @@ def empty_database(app):
 
 def _differences():
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object})
         return compare_metadata(context, db.metadata)
 
 
@@ -39,3 +41,12 @@ def test_migrations_downgrade_cleanly(empty_database):
     with db.engine.connect() as connection:
         tables = set(db.inspect(connection).get_table_names())
     assert tables <= {"alembic_version"}
+
+
+def test_postgresql_gets_the_trigram_index_for_word_search(empty_database):
+    upgrade()
+    with db.engine.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            pytest.skip("the trigram index is PostgreSQL's")
+        names = {index["name"] for index in db.inspect(connection).get_indexes("observation")}
+    assert "ix_observation_note_trgm" in names
