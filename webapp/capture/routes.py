@@ -142,11 +142,12 @@ def submit():
                                     "adoption_stage")}
     try:
         data = ObservationSchema().load(payload)
-        observation, _status = record_observation(current_user, data)
+        record_observation(current_user, data)
     except ValidationError as error:
         db.session.rollback()
         return render(PAGE, status=422, **_page_context(form, errors=error.messages))
-    return redirect(url_for("capture.observation", observation_id=observation.id), code=303)
+    # The client's id is the observation's (a replay is the same call): no reload after commit.
+    return redirect(url_for("capture.observation", observation_id=str(data["id"])), code=303)
 
 
 @bp.get("/observations/<observation_id>")

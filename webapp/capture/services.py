@@ -6,6 +6,8 @@ from datetime import timedelta
 from marshmallow import ValidationError
 from sqlalchemy import case, func, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit import record
 from ..extensions import db
@@ -179,11 +181,13 @@ CREATED, DUPLICATE = "created", "duplicate"
 ID_CONFLICT = "This id was already used for a different observation; give it a new id."
 
 
-def record_observation(author: User, data: dict) -> tuple[Observation, str]:
+def record_observation(author: User, data: dict,
+                       library: dict | None = None) -> tuple[Observation, str]:
     """Store one validated observation, idempotent on its client id.
 
     Returns the observation and "created" or "duplicate"; raises ValidationError with
-    field messages for anything that cannot be stored. Nothing is half-written.
+    field messages for anything that cannot be stored. Nothing is half-written. A batch passes
+    one `library` dict for all its items: barriers and brands are then looked up once.
     """
     observation_id = str(data["id"])
     codes = sorted(set(data["barriers"]))
@@ -191,7 +195,10 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
         data["hcp"], codes, data["note"], data["observed_at"], data.get("brand"),
         data.get("channel"), data.get("adoption_stage"),
     )
-    existing = db.session.get(Observation, observation_id)
+    # A batch has already looked for all its ids at once; an id it did not find needs no
+    # look-up (a concurrent insert of it still ends as a duplicate, below).
+    absent = library is not None and observation_id in library.get("absent_ids", ())
+    existing = None if absent else db.session.get(Observation, observation_id)
     if existing is not None:
         return _replay(author, existing, fingerprint)
 
@@ -202,13 +209,13 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
         errors["note"] = [note_check.refusal()]
     if hcp is None:
         errors["hcp"] = ["No HCP with this id in your territory."]
-    barriers = list(db.session.scalars(active_barriers().where(Barrier.code.in_(codes))))
+    barriers = _active_barriers(codes, {} if library is None else library)
     unknown = sorted(set(codes) - {b.code for b in barriers})
     if unknown:
         errors["barriers"] = [f"Unknown or retired barrier: {', '.join(unknown)}."]
     brand = None
     if data.get("brand"):
-        brand = db.session.scalar(db.select(Brand).where(Brand.code == data["brand"]))
+        brand = _brand(data["brand"], {} if library is None else library)
         if brand is None:
             errors["brand"] = [f"Unknown brand {data['brand']}."]
     if data.get("channel") and db.session.get(Channel, data["channel"]) is None:
@@ -231,7 +238,6 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
         observed_at=data["observed_at"],
         received_at=utcnow(),
         fingerprint=fingerprint,
-        barriers=barriers,
         safety_flag=note_check.safety_flag,
         safety_terms=note_check.adverse_event_terms,
     )
@@ -252,7 +258,7 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
     )
     try:
         db.session.flush()
-        _record_given_plays(observation)
+        _link_barriers(observation, barriers)
         # In the same transaction: a crash can never keep the call and lose its hand-off.
         _route_medical_questions(author, observation)
         db.session.commit()
@@ -263,23 +269,43 @@ def record_observation(author: User, data: dict) -> tuple[Observation, str]:
         if existing is None:
             raise
         return _replay(author, existing, fingerprint)
+    if library is not None:
+        library.get("absent_ids", set()).discard(observation_id)  # the batch may repeat it
     return observation, CREATED
 
 
-def _record_given_plays(observation: Observation) -> None:
-    """Remember which play version each barrier was given, so the call keeps pointing at it."""
+def _active_barriers(codes: list[str], library: dict) -> list[Barrier]:
+    """The active barriers among `codes` (sorted), with their plays; `library` remembers them."""
+    known = library.setdefault("barriers", {})
+    missing = [code for code in codes if code not in known]
+    if missing:
+        known.update({code: None for code in missing})
+        known.update({barrier.code: barrier for barrier in db.session.scalars(
+            active_barriers().where(Barrier.code.in_(missing))
+            .options(selectinload(Barrier.plays)))})
+    return [known[code] for code in codes if known[code] is not None]
+
+
+def _brand(code: str, library: dict) -> Brand | None:
+    known = library.setdefault("brands", {})
+    if code not in known:
+        known[code] = db.session.scalar(db.select(Brand).where(Brand.code == code))
+    return known[code]
+
+
+def _link_barriers(observation: Observation, barriers: list[Barrier]) -> None:
+    """Link the observed barriers in one insert, each with the play version it was given, so
+    the call keeps pointing at it."""
     from ..plays.services import PlayContext, next_best_play
 
     context = PlayContext.of(observation)
-    for barrier in observation.barriers:
+    rows = []
+    for barrier in barriers:
         play = next_best_play(barrier, context)
-        if play is not None:
-            db.session.execute(
-                observation_barrier.update()
-                .where(observation_barrier.c.observation_id == observation.id,
-                       observation_barrier.c.barrier_id == barrier.id)
-                .values(play_id=play.id)
-            )
+        rows.append({"observation_id": observation.id, "barrier_id": barrier.id,
+                     "play_id": play.id if play else None})
+    db.session.execute(observation_barrier.insert(), rows)
+    set_committed_value(observation, "barriers", barriers)
 
 
 def _route_medical_questions(author: User, observation: Observation) -> None:

@@ -26,20 +26,37 @@ def sync_batch(author: User, items: list) -> list[dict]:
     """Store each observation of a batch independently; one bad item never blocks the rest."""
     schema = ObservationSchema()
     results = []
-    for item in items:
-        result = {"id": _client_id(item), "status": REJECTED, "errors": {}}
-        try:
-            if not isinstance(item, dict):
-                raise ValidationError({"_item": ["Each observation must be a JSON object."]})
-            data = schema.load(item)
-            observation, status = record_observation(author, data)
-            result.update(id=observation.id, status=status)
-        except ValidationError as error:
-            db.session.rollback()
-            messages = error.messages
-            result["errors"] = messages if isinstance(messages, dict) else {"_item": messages}
-        results.append(result)
+    # Each item commits on its own; keeping the loaded rows (the author, the library) valid
+    # across those commits spares reloading them for every item.
+    ids = {str(item["id"]) for item in items if isinstance(item, dict)
+           and isinstance(item.get("id"), str) and len(item["id"]) <= 36}
+    found = set(db.session.scalars(db.select(Observation.id).where(Observation.id.in_(ids))))
+    library: dict = {"absent_ids": ids - found}
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        for item in items:
+            results.append(_sync_one(author, schema, item, library))
+    finally:
+        session.expire_on_commit = True
     return results
+
+
+def _sync_one(author: User, schema: ObservationSchema, item, library: dict) -> dict:
+    """One item through the one write path: created, duplicate, or rejected with its reasons."""
+    result = {"id": _client_id(item), "status": REJECTED, "errors": {}}
+    try:
+        if not isinstance(item, dict):
+            raise ValidationError({"_item": ["Each observation must be a JSON object."]})
+        data = schema.load(item)
+        _, status = record_observation(author, data, library)
+        # The client's id is the observation's: no reload of the committed row.
+        result.update(id=str(data["id"]), status=status)
+    except ValidationError as error:
+        db.session.rollback()
+        messages = error.messages
+        result["errors"] = messages if isinstance(messages, dict) else {"_item": messages}
+    return result
 
 
 def observations_since(user: User, cursor: str, limit: int, settle_seconds: float):
