@@ -384,6 +384,8 @@ class Observation(db.Model):
         # The dashboard's period scans, and an HCP's history and "seen again" look-ups.
         Index("ix_observation_observed", "observed_at"),
         Index("ix_observation_hcp_observed", "hcp_id", "observed_at"),
+        # A territory's recent calls: the rep's top barriers, a district's dashboard.
+        Index("ix_observation_territory_observed", "territory_id", "observed_at"),
         # Also ix_observation_note_trgm (feed word search): PostgreSQL only, see SEARCH_INDEXES.
     )
 
