@@ -19,6 +19,10 @@ def upgrade():
     with op.batch_alter_table('observation', schema=None) as batch_op:
         batch_op.create_index('ix_observation_territory_observed', ['territory_id', 'observed_at'],
                               unique=False)
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite plans from the statistics ANALYZE leaves; without them for the new index it
+        # takes it for the territory's feed too, and sorts (0.6 s at 1M instead of 1 ms).
+        op.execute("ANALYZE observation")
 
 
 def downgrade():

@@ -61,10 +61,14 @@ def _filtered(user: User, filters: dict):
     ]
     barrier_conditions = [c for c in barrier_conditions if c is not None]
     if barrier_conditions:
+        # A correlated EXISTS: walking the feed index newest first and probing each call's
+        # barriers finds a page at once; SQLite would otherwise gather every matching call.
         barrier_ids = db.session.scalars(db.select(Barrier.id).where(*barrier_conditions)).all()
-        matching = db.select(observation_barrier.c.observation_id).where(
-            observation_barrier.c.barrier_id.in_(barrier_ids))
-        query = query.where(Observation.id.in_(matching))
+        query = query.where(
+            db.select(observation_barrier.c.observation_id)
+            .where(observation_barrier.c.observation_id == Observation.id,
+                   observation_barrier.c.barrier_id.in_(barrier_ids))
+            .exists())
     if filters.get("safety"):
         query = query.where(Observation.safety_flag.is_(True))
     if filters.get("with_note"):
