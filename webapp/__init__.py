@@ -6,6 +6,7 @@ from flask import Flask, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets, errors, security
 from .config import Config, engine_options
@@ -30,6 +31,12 @@ def create_app(config: type | dict | None = None) -> Flask:
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (sign-in throttling, the audit trail) and scheme (secure
+        # cookies, HSTS) as the proxies saw them.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

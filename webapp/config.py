@@ -74,6 +74,10 @@ class Config:
     # GET /api/v1/observations holds back items younger than this, so a slow transaction
     # cannot commit behind a cursor a client already holds.
     SYNC_SETTLE_SECONDS = float(os.environ.get("SYNC_SETTLE_SECONDS", "2"))
+    # Behind a load balancer or reverse proxy: how many proxies in front set X-Forwarded-For
+    # and X-Forwarded-Proto. 0 (the default) trusts neither header, which is right when the app
+    # is reached directly; set it to the number of proxies, never more.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     # Mixed into the service worker's cache version; change it to force an app update.
     ASSET_VERSION_SALT = os.environ.get("ASSET_VERSION_SALT", "")
     # Where the SQLite file lives; ignored for PostgreSQL.
