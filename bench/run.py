@@ -1,6 +1,6 @@
 """Clearpath's endpoints at scale against a bare Flask floor, on the same database and server.
 
-    python -m bench.run [--database sqlite|postgres|both] [--seconds 10] [--observations N]
+    python -m bench.run [--database sqlite|postgres|both] [--seconds 6] [--observations N]
 
 For each database it makes sure the bench database holds at least N observations
 (`bench.seed` builds it otherwise: minutes), starts gunicorn with the Procfile's web command
@@ -565,7 +565,7 @@ def report(runs: list[DatabaseRun], seconds: float, connections: int) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=6)
     parser.add_argument("--observations", type=int, default=1_000_000,
                         help="seed this many when the bench database holds fewer")
     parser.add_argument("--connections", type=int, default=None,

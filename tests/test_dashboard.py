@@ -143,3 +143,25 @@ def test_reps_see_their_territorys_top_barriers_and_what_worked(client, as_role,
     assert "seen 2 times" in section and "new play: no outcome recorded yet" in section
 
 
+
+
+def test_a_dashboard_built_by_one_worker_is_served_to_another_from_its_snapshot(
+        app, client, as_role, world, observe, monkeypatch):
+    import webapp.dashboard.services as dashboard
+    from webapp.cache import TTLCache
+
+    _world_of_calls(observe)
+    as_role("hq_brand")
+    app.config["INSIGHT_CACHE_SECONDS"] = 60
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    built = client.get("/dashboard?brand=ONC", headers=HTMX)
+    assert built.status_code == 200 and "Oncora" in built.text
+    # Another worker: its own empty memory, and no way to build the board itself.
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    monkeypatch.setattr(dashboard, "_build", lambda *args: (_ for _ in ()).throw(
+        AssertionError("rebuilt instead of reading the snapshot")))
+    served = client.get("/dashboard?brand=ONC", headers=HTMX)
+    assert served.status_code == 200
+    assert re.search(r"\d+ barriers in \d+ calls", served.text).group(0) == re.search(
+        r"\d+ barriers in \d+ calls", built.text).group(0)
+    assert "Oncora" in served.text

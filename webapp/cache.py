@@ -5,13 +5,17 @@ INSIGHT_CACHE_SECONDS (60 by default; 0, the default under TESTING, turns cachin
 A caller that can recompute off the request (the dashboard) gets stale-while-revalidate: past
 its time a value is still served at once while one background thread builds the next, so only
 the very first view of a key ever waits for the build; a value more than STALE_FACTOR times
-its time old is never served.
+its time old is never served. Such a caller can also share its values through the database
+(SnapshotStore): a value one worker built serves every other worker and host, and outlives a
+restart or a deploy.
 With several gunicorn workers each keeps its own copy: at worst a figure is that many seconds
 stale, never wrong for long, and nothing is shared that could leak across users because every
 key carries the viewer's scope.
 """
 
+import hashlib
 import logging
+import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -32,9 +36,12 @@ class TTLCache:
         self._lock = threading.Lock()
 
     def get_or_set(self, key: Hashable, compute: Callable[[], object],
-                   background: Callable[[Callable[[], None]], None] | None = None):
+                   background: Callable[[Callable[[], None]], None] | None = None,
+                   shared: "SnapshotStore | None" = None):
         """The cached value, or `compute()`'s. With `background`, an expired value is returned
-        as it is while `background(job)` runs the recomputation (one at a time per key)."""
+        as it is while `background(job)` runs the recomputation (one at a time per key). With
+        `shared`, a value another worker built is taken from there before computing, and what
+        is computed is put there."""
         if self.seconds <= 0:
             return compute()
         now = self.clock()
@@ -46,27 +53,107 @@ class TTLCache:
                 usable = background is not None and now < expires + self.seconds * STALE_FACTOR
                 if fresh or usable:
                     self._entries.move_to_end(key)
-                    if not fresh and key not in self._refreshing:
-                        self._refreshing.add(key)
-                        background(lambda: self._refresh(key, compute))
-                    return value
+                else:
+                    hit = None
+        if hit is not None:
+            if not fresh:
+                self._schedule(key, compute, background, shared)
+            return value
+        found = shared.load(key) if shared is not None else None
+        if found is not None:
+            age, value = found
+            if age < self.seconds:
+                self._store(key, value, fresh_for=self.seconds - age)
+                return value
+            if background is not None and age < self.seconds * STALE_FACTOR:
+                self._store(key, value, fresh_for=0)
+                self._schedule(key, compute, background, shared)
+                return value
         value = compute()  # outside the lock: a slow computation must not block other keys
+        if shared is not None:
+            shared.save(key, value)
         self._store(key, value)
         return value
 
-    def _refresh(self, key: Hashable, compute: Callable[[], object]) -> None:
+    def _schedule(self, key, compute, background, shared) -> None:
+        with self._lock:
+            if key in self._refreshing:
+                return
+            self._refreshing.add(key)
+        background(lambda: self._refresh(key, compute, shared))
+
+    def _refresh(self, key: Hashable, compute: Callable[[], object],
+                 shared: "SnapshotStore | None" = None) -> None:
         try:
-            self._store(key, compute())
+            # Another worker may have rebuilt it already: take theirs rather than build again.
+            found = shared.load(key) if shared is not None else None
+            if found is not None and found[0] < self.seconds:
+                self._store(key, found[1], fresh_for=self.seconds - found[0])
+                return
+            value = compute()
+            if shared is not None:
+                shared.save(key, value)
+            self._store(key, value)
         finally:
             with self._lock:
                 self._refreshing.discard(key)
 
-    def _store(self, key: Hashable, value: object) -> None:
+    def _store(self, key: Hashable, value: object, fresh_for: float | None = None) -> None:
         with self._lock:
-            self._entries[key] = (self.clock() + self.seconds, value)
+            expires = self.clock() + (self.seconds if fresh_for is None else fresh_for)
+            self._entries[key] = (expires, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+
+class SnapshotStore:
+    """Values pickled into the insight_snapshot table: one row per key, shared by every worker
+    and host, kept across restarts. Only the app writes them (to its own database); a row it
+    cannot read (from an older release, say) counts as absent."""
+
+    FORMAT = b"1"
+
+    @classmethod
+    def _hash(cls, key: Hashable) -> str:
+        return hashlib.sha256(cls.FORMAT + repr(key).encode()).hexdigest()
+
+    def load(self, key: Hashable) -> tuple[float, object] | None:
+        """(age in seconds, value) of the key's snapshot, or None."""
+        from .extensions import db
+        from .models import InsightSnapshot, utcnow
+
+        table = InsightSnapshot.__table__
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                db.select(table.c.built_at, table.c.payload).where(table.c.key == self._hash(key))
+            ).first()
+        if row is None:
+            return None
+        try:
+            value = pickle.loads(row.payload)
+        except Exception:  # noqa: BLE001 - an unreadable snapshot is rebuilt, never fatal
+            log.warning("unreadable insight snapshot for %r: rebuilding", key)
+            return None
+        return max(0.0, (utcnow() - row.built_at).total_seconds()), value
+
+    def save(self, key: Hashable, value: object) -> None:
+        from .extensions import db
+        from .models import InsightSnapshot, utcnow
+
+        table = InsightSnapshot.__table__
+        row = {"key": self._hash(key), "built_at": utcnow(),
+               "payload": pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)}
+        if db.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(table).values(**row)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"built_at": statement.excluded.built_at, "payload": statement.excluded.payload})
+        with db.engine.begin() as connection:
+            connection.execute(statement)
 
 
 def in_background(job: Callable[[], None]) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -512,6 +513,16 @@ def _audit_is_append_only(session, flush_context, instances):
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent):
             raise PermissionError("audit events are append-only")
+
+
+# Insight snapshots ----------------------------------------------------------------------------
+class InsightSnapshot(db.Model):
+    """A computed figure (a dashboard) shared by every worker and host, so it is built once for
+    all of them and survives a restart; see webapp/cache.py. Not a record: nothing is audited."""
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cache key
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # Indexes only migration 0007 builds, on PostgreSQL with pg_trgm: a trigram GIN index on

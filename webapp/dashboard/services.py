@@ -6,11 +6,12 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
-from ..cache import in_background, insight_cache
+from ..cache import SnapshotStore, in_background, insight_cache
 from ..extensions import db
 from ..metrics.services import percentile, play_delays, success_rates
 from ..models import (
@@ -31,6 +32,13 @@ MIN_JUDGED = 3
 TOP = 5
 DELAY_BUCKETS = [(4, "under 4 h"), (24, "4–24 h"), (72, "1–3 days"), (168, "3–7 days"),
                  (None, "over a week")]
+
+
+class Picked(NamedTuple):
+    """A filter value as the dashboard shows it."""
+
+    code: str
+    name: str
 
 
 @dataclass
@@ -171,13 +179,18 @@ def build_dashboard(user: User, filters: dict, today: date | None = None) -> Das
 
     def build() -> Dashboard:
         # Everything is looked up again by id: a background rebuild has its own session.
-        return _build(db.session.get(User, user_id), {
-            "days": days,
-            "brand": db.session.get(Brand, brand_id) if brand_id else None,
-            "territory": db.session.get(Territory, territory_id) if territory_id else None,
-        }, today)
+        brand = db.session.get(Brand, brand_id) if brand_id else None
+        territory = db.session.get(Territory, territory_id) if territory_id else None
+        board = _build(db.session.get(User, user_id),
+                       {"days": days, "brand": brand, "territory": territory}, today)
+        # The snapshot keeps plain values only (no database rows): it is shared between workers.
+        board.filters = {"days": days,
+                         "brand": brand and Picked(brand.code, brand.name),
+                         "territory": territory and Picked(territory.code, territory.name)}
+        return board
 
-    return insight_cache().get_or_set(key, build, background=in_background)
+    return insight_cache().get_or_set(key, build, background=in_background,
+                                      shared=SnapshotStore())
 
 
 def _build(user: User, filters: dict, today: date) -> Dashboard:
