@@ -117,9 +117,19 @@ def count_observations(url: str) -> int | None:
         engine.dispose()
 
 
+def upgrade_schema(url: str) -> None:
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+
+    with create_app({"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(url)}).app_context():
+        upgrade()
+
+
 def ensure_seeded(url: str, observations: int, reseed: bool) -> None:
     found = None if reseed else count_observations(url)
     if found is not None and found >= observations:
+        upgrade_schema(url)  # a database seeded by an older checkout gets this one's migrations
         return
     print(f"seeding {observations} observations into {url} (found {found})", flush=True)
     args = argparse.Namespace(observations=observations, hcps=max(1000, observations // 50),
