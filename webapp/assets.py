@@ -44,9 +44,13 @@ def digest(filename: str) -> str:
 
 
 def asset_url(filename: str) -> str:
-    """The hashed URL of a file under static/."""
-    stem, ext = filename.rsplit(".", 1)
-    return url_for("assets", filename=f"{stem}.{digest(filename)}.{ext}")
+    """The hashed URL of a file under static/; worked out once per process (files change with
+    a deploy, which restarts it), every time in debug mode."""
+    known = current_app.extensions.setdefault("clearpath_assets", {})
+    if filename not in known or current_app.debug:
+        stem, ext = filename.rsplit(".", 1)
+        known[filename] = url_for("assets", filename=f"{stem}.{digest(filename)}.{ext}")
+    return known[filename]
 
 
 @lru_cache(maxsize=64)

@@ -153,9 +153,13 @@ class PlayCard:
 
 
 def role_names() -> dict[str, str]:
-    names = {code: name for code, name in db.session.execute(db.select(Role.code, Role.name))}
-    names.setdefault("admin", "Administrator")
-    return names
+    """The library's name for each role code (reference data: read once a minute)."""
+    def read() -> dict[str, str]:
+        names = {code: name for code, name in db.session.execute(db.select(Role.code, Role.name))}
+        names.setdefault("admin", "Administrator")
+        return names
+
+    return insight_cache().get_or_set(("role-names",), read)
 
 
 def _card(barrier: Barrier, play: Play | None, role: str, names: dict, ranked=(),
