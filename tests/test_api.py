@@ -99,3 +99,20 @@ def test_nul_characters_are_refused_not_a_500(client, world, as_role):
     assert response.status_code == 422 and "NUL" in response.json["errors"]["text"][0]
     as_role("sales_rep")
     assert client.get("/capture/hcps?hcp_q=%00", headers={"HX-Request": "true"}).status_code == 400
+
+
+def test_the_api_is_rate_limited_per_user(app, client, world):
+    from webapp.extensions import limiter
+
+    app.config.update(RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute")
+    limiter.init_app(app)
+    rep, frm = _bearer(world), _bearer(world, "frm")
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=rep).status_code == 200
+    refused = client.get("/api/v1/me", headers=rep)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "60"
+    assert refused.json == {"errors": {"_request": [
+        "Too many requests: at most 3 per 1 minute. Wait a moment, then try again."]}}
+    # The limit is per user: a colleague on the same address is not slowed down.
+    assert client.get("/api/v1/me", headers=frm).status_code == 200

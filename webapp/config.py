@@ -66,6 +66,8 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+    # Every JSON API request, per user (per address when not signed in).
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
     WTF_CSRF_TIME_LIMIT = None  # a tablet left open all day must still submit
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     FEED_POLL_SECONDS = int(os.environ.get("FEED_POLL_SECONDS", "10"))
