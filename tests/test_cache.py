@@ -169,6 +169,16 @@ def test_snapshots_round_trip_through_the_database(app):
     age, value = store.load(key)
     assert value == {"mentions": 4, "weeks": []} and 0 <= age < 5
     assert db.session.scalar(db.select(db.func.count()).select_from(InsightSnapshot)) == 1
+    # Yesterday's snapshots (keys carry the day) are dropped at the next save.
+    from datetime import timedelta
+
+    from webapp.models import utcnow
+
+    db.session.add(InsightSnapshot(key="0" * 64, built_at=utcnow() - timedelta(days=2),
+                                   payload=b"old"))
+    db.session.commit()
+    store.save(key, {"mentions": 4, "weeks": []})
+    assert db.session.scalars(db.select(InsightSnapshot.key)).all() == [store._hash(key)]
     # A snapshot this release cannot read counts as absent (it is rebuilt, never a 500).
     db.session.execute(db.update(InsightSnapshot).values(payload=b"not a pickle"))
     db.session.commit()

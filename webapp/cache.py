@@ -20,10 +20,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import timedelta
 
 from flask import current_app
 
 MAX_ENTRIES = 512
+KEEP_SNAPSHOTS_SECONDS = 24 * 3600
 STALE_FACTOR = 10
 log = logging.getLogger(__name__)
 
@@ -154,6 +156,10 @@ class SnapshotStore:
             set_={"built_at": statement.excluded.built_at, "payload": statement.excluded.payload})
         with db.engine.begin() as connection:
             connection.execute(statement)
+            # Keys carry the day, so a snapshot a day old is never read again: keep the table
+            # to the last day's few rows.
+            connection.execute(table.delete().where(
+                table.c.built_at < row["built_at"] - timedelta(seconds=KEEP_SNAPSHOTS_SECONDS)))
 
 
 def in_background(job: Callable[[], None]) -> None:
