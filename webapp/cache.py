@@ -8,9 +8,9 @@ the very first view of a key ever waits for the build; a value more than STALE_F
 its time old is never served. Such a caller can also share its values through the database
 (SnapshotStore): a value one worker built serves every other worker and host, and outlives a
 restart or a deploy.
-With several gunicorn workers each keeps its own copy: at worst a figure is that many seconds
-stale, never wrong for long, and nothing is shared that could leak across users because every
-key carries the viewer's scope.
+Otherwise each gunicorn worker keeps its own copy: at worst a figure is that many seconds
+stale, never wrong for long. Nothing can leak across users, in memory or in the database,
+because every key carries the viewer's scope.
 """
 
 import hashlib
