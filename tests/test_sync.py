@@ -45,6 +45,17 @@ def test_created_then_duplicate_on_replay(client, bearer):
     assert _rows() == 2
 
 
+def test_an_id_repeated_in_one_batch_in_any_spelling_is_stored_once(client, bearer):
+    """The batch looks its ids up at once, as stored: a repeat inside it, upper case or not,
+    is a duplicate of the first, never a second row nor a conflict."""
+    first = item()
+    batch = [first, {**first, "id": first["id"].upper()}, first]
+    results = client.post(URL, json={"observations": batch}, headers=bearer()).json["results"]
+    assert [r["status"] for r in results] == ["created", "duplicate", "duplicate"]
+    assert {r["id"] for r in results} == {first["id"]}
+    assert _rows() == 1
+
+
 def test_same_id_with_different_content_is_rejected_not_overwritten(client, bearer):
     headers, original = bearer(), item()
     client.post(URL, json={"observations": [original]}, headers=headers)

@@ -181,13 +181,23 @@ CREATED, DUPLICATE = "created", "duplicate"
 ID_CONFLICT = "This id was already used for a different observation; give it a new id."
 
 
+@dataclass
+class BatchLookups:
+    """What one sync batch looks up once for all its items: the ids it does not hold yet, and
+    the barriers (with their plays) and brands its items name."""
+
+    absent_ids: set[str] = field(default_factory=set)
+    barriers: dict[str, Barrier | None] = field(default_factory=dict)
+    brands: dict[str, Brand | None] = field(default_factory=dict)
+
+
 def record_observation(author: User, data: dict,
-                       library: dict | None = None) -> tuple[Observation, str]:
+                       lookups: BatchLookups | None = None) -> tuple[Observation, str]:
     """Store one validated observation, idempotent on its client id.
 
     Returns the observation and "created" or "duplicate"; raises ValidationError with
     field messages for anything that cannot be stored. Nothing is half-written. A batch passes
-    one `library` dict for all its items: barriers and brands are then looked up once.
+    one BatchLookups for all its items, so each barrier and brand is looked up once.
     """
     observation_id = str(data["id"])
     codes = sorted(set(data["barriers"]))
@@ -197,7 +207,8 @@ def record_observation(author: User, data: dict,
     )
     # A batch has already looked for all its ids at once; an id it did not find needs no
     # look-up (a concurrent insert of it still ends as a duplicate, below).
-    absent = library is not None and observation_id in library.get("absent_ids", ())
+    lookups = lookups or BatchLookups()
+    absent = observation_id in lookups.absent_ids
     existing = None if absent else db.session.get(Observation, observation_id)
     if existing is not None:
         return _replay(author, existing, fingerprint)
@@ -209,13 +220,13 @@ def record_observation(author: User, data: dict,
         errors["note"] = [note_check.refusal()]
     if hcp is None:
         errors["hcp"] = ["No HCP with this id in your territory."]
-    barriers = _active_barriers(codes, {} if library is None else library)
+    barriers = _active_barriers(codes, lookups.barriers)
     unknown = sorted(set(codes) - {b.code for b in barriers})
     if unknown:
         errors["barriers"] = [f"Unknown or retired barrier: {', '.join(unknown)}."]
     brand = None
     if data.get("brand"):
-        brand = _brand(data["brand"], {} if library is None else library)
+        brand = _brand(data["brand"], lookups.brands)
         if brand is None:
             errors["brand"] = [f"Unknown brand {data['brand']}."]
     if data.get("channel") and db.session.get(Channel, data["channel"]) is None:
@@ -269,14 +280,12 @@ def record_observation(author: User, data: dict,
         if existing is None:
             raise
         return _replay(author, existing, fingerprint)
-    if library is not None:
-        library.get("absent_ids", set()).discard(observation_id)  # the batch may repeat it
+    lookups.absent_ids.discard(observation_id)  # the batch may name it again
     return observation, CREATED
 
 
-def _active_barriers(codes: list[str], library: dict) -> list[Barrier]:
-    """The active barriers among `codes` (sorted), with their plays; `library` remembers them."""
-    known = library.setdefault("barriers", {})
+def _active_barriers(codes: list[str], known: dict[str, Barrier | None]) -> list[Barrier]:
+    """The active barriers among `codes` (sorted), with their plays; `known` remembers them."""
     missing = [code for code in codes if code not in known]
     if missing:
         known.update({code: None for code in missing})
@@ -286,8 +295,7 @@ def _active_barriers(codes: list[str], library: dict) -> list[Barrier]:
     return [known[code] for code in codes if known[code] is not None]
 
 
-def _brand(code: str, library: dict) -> Brand | None:
-    known = library.setdefault("brands", {})
+def _brand(code: str, known: dict[str, Brand | None]) -> Brand | None:
     if code not in known:
         known[code] = db.session.scalar(db.select(Brand).where(Brand.code == code))
     return known[code]

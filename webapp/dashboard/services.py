@@ -40,6 +40,10 @@ class Picked(NamedTuple):
     code: str
     name: str
 
+    @classmethod
+    def of(cls, row) -> "Picked | None":
+        return cls(row.code, row.name) if row is not None else None
+
 
 @dataclass
 class Period:
@@ -181,13 +185,8 @@ def build_dashboard(user: User, filters: dict, today: date | None = None) -> Das
         # Everything is looked up again by id: a background rebuild has its own session.
         brand = db.session.get(Brand, brand_id) if brand_id else None
         territory = db.session.get(Territory, territory_id) if territory_id else None
-        board = _build(db.session.get(User, user_id),
-                       {"days": days, "brand": brand, "territory": territory}, today)
-        # The snapshot keeps plain values only (no database rows): it is shared between workers.
-        board.filters = {"days": days,
-                         "brand": brand and Picked(brand.code, brand.name),
-                         "territory": territory and Picked(territory.code, territory.name)}
-        return board
+        return _build(db.session.get(User, user_id),
+                      {"days": days, "brand": brand, "territory": territory}, today)
 
     return insight_cache().get_or_set(key, build, background=in_background,
                                       shared=SnapshotStore())
@@ -223,7 +222,9 @@ def _build(user: User, filters: dict, today: date) -> Dashboard:
 
     return Dashboard(
         period=period,
-        filters=filters,
+        # Plain values only, no database rows: the board is shared between workers as a snapshot.
+        filters={"days": period.days, "brand": Picked.of(filters.get("brand")),
+                 "territory": Picked.of(filters.get("territory"))},
         mentions=totals[0],
         observations=totals[1],
         weekly=Chart.of([(w if isinstance(w, str) else w.isoformat(), n) for w, n in weekly],
