@@ -113,3 +113,27 @@ def test_word_search_pages_neither_skip_nor_repeat(client, as_role, observe):
     assert sorted(seen) == [f"{n:02d}" for n in range(30)]
     assert "nothing to see" not in first + second
 
+
+
+def test_filter_form_keeps_the_chosen_options_and_shows_every_choice(client, as_role, observe):
+    observe(barriers=["ACC-PA-002"], note="chosen")
+    as_role("hq_brand")
+    page = client.get("/feed?territory=T2&category=access&barrier=ACC-PA-002").text
+    chosen = re.findall(r'<option value="([^"]*)" selected>', page)
+    assert chosen == ["T2", "access", "ACC-PA-002"]
+    assert '<option value="T1">T1 · ' in page and '<option value="CLN-BIO-001">CLN-BIO-001 · ' in page
+    # The default page marks nothing, and a code that is no option marks nothing either.
+    assert "selected" not in client.get("/feed").text
+    assert "selected" not in client.get("/feed?barrier=NOPE").text
+
+
+def test_choices_mark_the_escaped_code_once():
+    from markupsafe import Markup
+
+    from webapp.feed.services import Choices, Option
+
+    markup = Markup('<option value="a&amp;b">A</option><option value="a&amp;b">again</option>')
+    choices = Choices([Option("a&b", "A")], markup)
+    assert choices.html("a&b") == ('<option value="a&amp;b" selected>A</option>'
+                                   '<option value="a&amp;b">again</option>')
+    assert choices.html(None) is markup and choices.html('"><script>') == markup

@@ -48,9 +48,10 @@ def create_app(config: type | dict | None = None) -> Flask:
     errors.init_app(app)
     assets.init_app(app)
 
-    from .urls import BoundedInt
+    from .urls import BoundedInt, link
 
     app.url_map.converters["int"] = BoundedInt  # before any route is added
+    app.jinja_env.globals["link"] = link
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp

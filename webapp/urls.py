@@ -1,7 +1,9 @@
 """Redirect targets taken from requests: only paths on this site; ids that fit a column."""
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
+from flask import request, url_for
 from werkzeug.routing import IntegerConverter
 
 # The largest id an INTEGER column holds on PostgreSQL (and what SQLite's driver can bind).
@@ -24,3 +26,14 @@ def local_path(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not (target or "").startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+def link(endpoint: str, **values) -> str:
+    """`url_for` for the links a list repeats (a play per barrier, an HCP per row), built once
+    per process for each target: a page of the feed asks for some sixty."""
+    return _link(request.script_root, endpoint, tuple(sorted(values.items())))
+
+
+@lru_cache(maxsize=16384)
+def _link(script_root: str, endpoint: str, values: tuple) -> str:
+    return url_for(endpoint, **dict(values))

@@ -4,6 +4,7 @@ from functools import wraps
 
 from flask import abort, jsonify, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from ..errors import wants_json
 from ..extensions import db, htmx, login_manager
@@ -16,7 +17,8 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
         return None  # a cookie from before session versions, or not ours
-    user = db.session.get(User, int(user_id))
+    # Every page's header shows the user's territory: loaded with the user, one query not two.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.territory)])
     if user is None or user.session_version != int(version):
         return None
     return user

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import NamedTuple
 
+from flask import get_template_attribute
+from markupsafe import Markup
 from sqlalchemy import false, func, literal_column
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -30,9 +32,34 @@ from ..scope import scoped, visible_observations
 PAGE_SIZE = 25
 
 
+class Option(NamedTuple):
+    code: str
+    name: str
+
+
+class FeedItem(NamedTuple):
+    """What a feed entry shows, read as plain columns (no ORM objects to build per row)."""
+
+    id: str
+    received_at: datetime
+    observed_at: datetime
+    safety_flag: bool
+    note: str
+    author_role: str
+    author_name: str
+    territory_code: str
+    brand_name: str | None
+    hcp_external_id: str
+    hcp_name: str
+    hcp_account: str
+    hcp_specialty: str
+    hcp_segment: str | None
+    barriers: list[Option]
+
+
 @dataclass
 class FeedPage:
-    items: list[Observation]
+    items: list[FeedItem]
     older: str | None  # cursor of the next (older) page
     newest: str | None  # cursor to poll for anything newer than this page
 
@@ -43,8 +70,9 @@ def _equals_id(column, model, code: str):
     return false() if found is None else column == found
 
 
-def _filtered(user: User, filters: dict):
-    query = visible_observations(db.select(Observation), user)
+def _filtered(user: User, filters: dict, query=None):
+    """`query` (by default every observation) narrowed to the user's scope and the filters."""
+    query = visible_observations(db.select(Observation) if query is None else query, user)
     # Codes become ids first, so the planner sees `territory_id = 7` and can pick the
     # territory's own feed index (a join on the code hides how selective the filter is).
     if filters.get("territory"):
@@ -108,52 +136,98 @@ def with_details(query):
     )
 
 
+_ITEM_COLUMNS = (
+    Observation.id, Observation.received_at, Observation.observed_at, Observation.safety_flag,
+    Observation.note, Observation.author_role, User.name, Territory.code, Brand.name,
+    HCP.external_id, HCP.name, HCP.account, HCP.specialty, HCP.segment,
+)
+
+
+def _listed(user: User, filters: dict):
+    """The filtered observations as the columns a feed entry shows, its HCP, author, territory
+    and brand joined in."""
+    query = (
+        db.select(*_ITEM_COLUMNS)
+        .select_from(Observation)
+        .join(HCP, HCP.id == Observation.hcp_id)
+        .join(User, User.id == Observation.author_id)
+        .join(Territory, Territory.id == Observation.territory_id)
+        .outerjoin(Brand, Brand.id == Observation.brand_id)
+    )
+    return _filtered(user, filters, query)
+
+
+def _items(query, limit: int) -> list[FeedItem]:
+    """Run a listing query; each row gets its barriers (code and name) from one more query."""
+    rows = db.session.execute(query.limit(limit)).all()
+    barriers: dict[str, list[Option]] = {row[0]: [] for row in rows}
+    if barriers:
+        linked = db.session.execute(
+            db.select(observation_barrier.c.observation_id, Barrier.code, Barrier.name)
+            .join(Barrier, Barrier.id == observation_barrier.c.barrier_id)
+            .where(observation_barrier.c.observation_id.in_(list(barriers)))
+            .order_by(Barrier.code))
+        for observation_id, code, name in linked:
+            barriers[observation_id].append(Option(code, name))
+    return [FeedItem(*row, barriers[row[0]]) for row in rows]
+
+
 def feed_page(user: User, filters: dict, page_size: int = PAGE_SIZE) -> FeedPage:
     """One page of the feed, newest received first, older than the `before` cursor if given."""
-    query = received_before(_filtered(user, filters), filters.get("before"))
-    query = newest_first(query, filters)
-    rows = list(db.session.scalars(with_details(query).limit(page_size + 1)))
+    query = newest_first(received_before(_listed(user, filters), filters.get("before")), filters)
+    rows = _items(query, page_size + 1)
     items, has_more = rows[:page_size], len(rows) > page_size
     older = cursor_of(items[-1]) if has_more else None
     newest = cursor_of(items[0]) if items else filters.get("after")
     return FeedPage(items=items, older=older, newest=newest)
 
 
-def newer_than(user: User, filters: dict, cursor: str | None) -> list[Observation]:
+def newer_than(user: User, filters: dict, cursor: str | None) -> list[FeedItem]:
     """Items received after the cursor (all matching items if there is none), newest first."""
-    query = received_after(_filtered(user, filters), cursor)
-    query = newest_first(query, filters)
-    return list(db.session.scalars(with_details(query).limit(PAGE_SIZE)))
+    return _items(newest_first(received_after(_listed(user, filters), cursor), filters), PAGE_SIZE)
 
 
-class Option(NamedTuple):
-    code: str
-    name: str
+class Choices(NamedTuple):
+    """A filter's options and their <option> markup, rendered once with the options."""
+
+    options: list[Option]
+    markup: Markup
+
+    def html(self, selected: str | None) -> Markup:
+        """The options with `selected` chosen: the markup is searched, never rendered again."""
+        if not selected:
+            return self.markup
+        option = Markup('<option value="{}">').format(selected)
+        chosen = Markup('<option value="{}" selected>').format(selected)
+        return self.markup.replace(option, chosen, 1)
 
 
-def filter_options(user: User) -> dict:
+def filter_options(user: User) -> dict[str, Choices]:
     """The choices of the filter form: reference data, the same for every viewer with the same
-    scope, so built once a minute rather than six queries per page."""
+    scope, so read and rendered once a minute rather than six queries and ~300 options a page."""
     key = ("feed-options", tuple(user.territory_ids() or ()) or "all", user.sees_medical)
     return insight_cache().get_or_set(key, lambda: _filter_options(user))
 
 
-def _filter_options(user: User) -> dict:
-    def options(query) -> list[Option]:
-        return [Option(*row) for row in db.session.execute(query)]
+def _filter_options(user: User) -> dict[str, Choices]:
+    def choices(query, macro: str = "named") -> Choices:
+        options = [Option(*row) for row in db.session.execute(query)]
+        return Choices(options, get_template_attribute("feed/_options.html", macro)(options))
 
     territories = scoped(db.select(Territory.code, Territory.name), user, Territory.id)
+    roles = (db.select(Role.code, Role.name).where(Role.code.in_(CAPTURE_ROLES))
+             .order_by(Role.position))
+    if not user.sees_medical:
+        roles = roles.where(Role.code.not_in(MEDICAL_ROLES))
     return {
-        "territories": options(territories.order_by(Territory.code)),
-        "categories": options(db.select(Category.code, Category.name).order_by(Category.position)),
-        "brands": options(db.select(Brand.code, Brand.name).order_by(Brand.name)),
-        "journey_stages": options(
+        "territories": choices(territories.order_by(Territory.code), "coded"),
+        "categories": choices(db.select(Category.code, Category.name).order_by(Category.position)),
+        "brands": choices(db.select(Brand.code, Brand.name).order_by(Brand.name)),
+        "journey_stages": choices(
             db.select(JourneyStage.code, JourneyStage.name).order_by(JourneyStage.position)),
-        "roles": [(code, name) for code, name in db.session.execute(
-            db.select(Role.code, Role.name).where(Role.code.in_(CAPTURE_ROLES))
-            .order_by(Role.position))
-                  if user.sees_medical or code not in MEDICAL_ROLES],
-        "barriers": options(db.select(Barrier.code, Barrier.name).order_by(Barrier.code)),
+        "roles": choices(roles),
+        "barriers": choices(db.select(Barrier.code, Barrier.name).order_by(Barrier.code),
+                            "barriers"),
     }
 
 
