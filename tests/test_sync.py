@@ -80,6 +80,43 @@ def test_one_bad_item_never_blocks_the_others(client, bearer):
     assert _rows() == 2
 
 
+def test_a_batch_longer_than_a_group_commits_every_group(client, bearer):
+    from webapp.models import AuditEvent
+    from webapp.sync.services import GROUP_SIZE
+
+    batch = [item(note=f"call {n}") for n in range(2 * GROUP_SIZE + 3)]
+    batch[GROUP_SIZE + 1] = item(hcp="H3")  # rejected inside the second group
+    results = client.post(URL, json={"observations": batch}, headers=bearer()).json["results"]
+    statuses = [r["status"] for r in results]
+    assert statuses.count("created") == len(batch) - 1 and statuses[GROUP_SIZE + 1] == "rejected"
+    db.session.rollback()  # read what was committed, not this session's cache
+    assert _rows() == len(batch) - 1
+    audited = db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(
+        AuditEvent.action == "observation_created"))
+    assert audited == len(batch) - 1
+
+
+def test_an_id_stored_by_another_request_mid_group_answers_duplicate(client, bearer, monkeypatch):
+    """Another device's request stores an id after this batch looked its ids up: the group's
+    insert conflicts, the group is rolled back and written again an item at a time."""
+    from webapp.capture.services import BatchLookups
+    from webapp.sync import services
+
+    headers, stored = bearer(), item(note="sent by the other device first")
+    assert client.post(URL, json={"observations": [stored]}, headers=headers).status_code == 200
+
+    def looked_up_too_early(author, items, known=None):  # as if just before that commit
+        return BatchLookups(absent_ids={str(uuid.UUID(i["id"])) for i in items})
+
+    monkeypatch.setattr(services, "_lookups_for", looked_up_too_early)
+    batch = [item(note="new before"), stored, item(note="new after"), item(hcp="H3")]
+    results = client.post(URL, json={"observations": batch}, headers=headers).json["results"]
+    assert [r["status"] for r in results] == ["created", "duplicate", "created", "rejected"]
+    db.session.rollback()
+    assert _rows() == 3
+    assert db.session.get(Observation, stored["id"]).note == "sent by the other device first"
+
+
 def test_malformed_envelopes_get_422_with_field_messages(client, bearer):
     headers = bearer()
     not_json = client.post(URL, data="{nope", headers={**headers, "Content-Type": "application/json"})

@@ -189,15 +189,34 @@ class BatchLookups:
     absent_ids: set[str] = field(default_factory=set)
     barriers: dict[str, Barrier | None] = field(default_factory=dict)
     brands: dict[str, Brand | None] = field(default_factory=dict)
+    hcps: dict[str, HCP | None] = field(default_factory=dict)  # by external id, in scope
+    # Barrier links kept for the group's commit to insert at once, when a group commits.
+    links: list[dict] | None = None
+
+    def prefetch(self, author: User, hcps: set[str], barriers: set[str], brands: set[str]) -> None:
+        """Look up what the items name in one query per kind, before they are validated."""
+        _active_barriers(sorted(barriers), self.barriers)
+        missing = hcps - set(self.hcps)
+        if missing:
+            self.hcps.update({external_id: None for external_id in missing})
+            found = db.session.scalars(db.select(HCP).where(HCP.external_id.in_(missing)))
+            self.hcps.update({h.external_id: h for h in found if in_scope(author, h.territory_id)})
+        missing = brands - set(self.brands)
+        if missing:
+            self.brands.update({code: None for code in missing})
+            self.brands.update({b.code: b for b in db.session.scalars(
+                db.select(Brand).where(Brand.code.in_(missing)))})
 
 
-def record_observation(author: User, data: dict,
-                       lookups: BatchLookups | None = None) -> tuple[Observation, str]:
+def record_observation(author: User, data: dict, lookups: BatchLookups | None = None,
+                       commit: bool = True) -> tuple[Observation, str]:
     """Store one validated observation, idempotent on its client id.
 
     Returns the observation and "created" or "duplicate"; raises ValidationError with
-    field messages for anything that cannot be stored. Nothing is half-written. A batch passes
-    one BatchLookups for all its items, so each barrier and brand is looked up once.
+    field messages for anything that cannot be stored, before anything is added to the
+    session. Nothing is half-written. A batch passes one BatchLookups for all its items, so
+    each barrier and brand is looked up once, and may leave the commit to itself
+    (`commit=False`): then an id stored meanwhile by another request raises IntegrityError.
     """
     observation_id = str(data["id"])
     codes = sorted(set(data["barriers"]))
@@ -213,7 +232,8 @@ def record_observation(author: User, data: dict,
     if existing is not None:
         return _replay(author, existing, fingerprint)
 
-    hcp = find_hcp(author, data["hcp"])
+    hcp = (lookups.hcps[data["hcp"]] if data["hcp"] in lookups.hcps
+           else find_hcp(author, data["hcp"]))
     errors: dict[str, list[str]] = {}
     note_check = check_note(data["note"])
     if note_check.identifiers:
@@ -268,12 +288,16 @@ def record_observation(author: User, data: dict,
         adoption_stage=stage,
     )
     try:
-        db.session.flush()
-        _link_barriers(observation, barriers)
+        if commit:  # a group flushes its items together, then inserts their links at once
+            db.session.flush()
+        _link_barriers(observation, barriers, None if commit else lookups.links)
         # In the same transaction: a crash can never keep the call and lose its hand-off.
         _route_medical_questions(author, observation)
-        db.session.commit()
+        if commit:
+            db.session.commit()
     except IntegrityError:
+        if not commit:
+            raise  # the caller's transaction holds other items: it decides what to redo
         # Another request stored the same id between our check and our insert.
         db.session.rollback()
         existing = db.session.get(Observation, observation_id)
@@ -301,9 +325,10 @@ def _brand(code: str, known: dict[str, Brand | None]) -> Brand | None:
     return known[code]
 
 
-def _link_barriers(observation: Observation, barriers: list[Barrier]) -> None:
+def _link_barriers(observation: Observation, barriers: list[Barrier],
+                   pending: list[dict] | None = None) -> None:
     """Link the observed barriers in one insert, each with the play version it was given, so
-    the call keeps pointing at it."""
+    the call keeps pointing at it; or add the rows to `pending`, for the caller to insert."""
     from ..plays.services import PlayContext, next_best_play
 
     context = PlayContext.of(observation)
@@ -312,8 +337,19 @@ def _link_barriers(observation: Observation, barriers: list[Barrier]) -> None:
         play = next_best_play(barrier, context)
         rows.append({"observation_id": observation.id, "barrier_id": barrier.id,
                      "play_id": play.id if play else None})
-    db.session.execute(observation_barrier.insert(), rows)
+    if pending is None:
+        db.session.execute(observation_barrier.insert(), rows)
+    else:
+        pending.extend(rows)
     set_committed_value(observation, "barriers", barriers)
+
+
+def insert_links(rows: list[dict]) -> None:
+    """Insert barrier links `record_observation(..., commit=False)` left pending, once their
+    observations are flushed."""
+    if rows:
+        db.session.flush()
+        db.session.execute(observation_barrier.insert(), rows)
 
 
 def _route_medical_questions(author: User, observation: Observation) -> None:
@@ -325,7 +361,8 @@ def _route_medical_questions(author: User, observation: Observation) -> None:
         return
     for barrier in observation.barriers:
         if not barrier.may_be_run_by(author.role) and "msl" in barrier.compliant_for:
-            hand_off(author, observation, barrier.code, to_role="msl", commit=False)
+            hand_off(author, observation, barrier.code, to_role="msl", commit=False,
+                     new_observation=True)
 
 
 def _replay(author: User, existing: Observation, fingerprint: str) -> tuple[Observation, str]:

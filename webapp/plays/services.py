@@ -284,14 +284,15 @@ def run_play(user: User, observation: Observation, code: str, ran_at: datetime,
 
 
 def hand_off(user: User, observation: Observation, code: str, to_role: str | None = None,
-             commit: bool = True) -> Handoff:
+             commit: bool = True, new_observation: bool = False) -> Handoff:
     """Hand the play to the role that leads it (or `to_role`) in the HCP's territory; with
-    `commit=False` it joins the caller's transaction."""
+    `commit=False` it joins the caller's transaction. An observation being stored
+    (`new_observation`) has no hand-off yet to look for."""
     barrier = _barrier_of(observation, code)
     to_role = to_role or barrier.primary_role_code
     if to_role not in barrier.compliant_for:
         raise PlayError("That role may not run this play.")
-    existing = db.session.scalar(
+    existing = None if new_observation else db.session.scalar(
         db.select(Handoff).where(Handoff.observation_id == observation.id,
                                  Handoff.barrier_id == barrier.id,
                                  Handoff.status.in_(("open", "accepted")))
