@@ -146,3 +146,30 @@ def test_typos_are_corrected_but_real_words_are_left_alone(library_index):
     assert library_index.correct("xharmacy") is None  # the first letter is kept
     assert within_one_edit("definately", "definitely") and not within_one_edit("coverage", "cvrage")
     assert within_one_edit("suport", "support") and within_one_edit("recieve", "receive")
+
+
+def test_a_due_rebuild_runs_in_the_background_while_the_old_index_answers(
+        app, client, as_role, observe, monkeypatch):
+    """Past the refresh interval the request is answered at once from the current index and
+    one rebuild is scheduled; requests meanwhile schedule no second one."""
+    from webapp.suggest import services
+
+    scheduled = []
+    monkeypatch.setattr(services, "in_background", scheduled.append)
+    as_role("sales_rep")
+    app.config["SUGGEST_REFRESH_SECONDS"] = 3600
+
+    def top():
+        return client.post("/api/v1/suggestions",
+                           json={"text": "the zebra form again"}).json["suggestions"][0]["code"]
+
+    assert top() != "OPS-STF-001" and scheduled == []  # the first build is waited for
+    for _ in range(2):
+        observe(barriers=["OPS-STF-001"], note="zebra form piling up")
+    app.extensions["clearpath_suggest"]["checked"] -= 3600  # the interval has passed
+    assert top() != "OPS-STF-001" and len(scheduled) == 1  # answered by the old index
+    assert top() != "OPS-STF-001" and len(scheduled) == 1  # one rebuild at a time
+    with app.app_context():
+        scheduled[0]()  # the background job, run here
+    assert top() == "OPS-STF-001"
+    assert app.extensions["clearpath_suggest"]["refreshing"] is False
