@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, errors, security
+from . import assets, errors, security, transactions
 from .config import Config, engine_options
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .extensions import htmx as htmx_headers  # `htmx` is the name of our helper module
@@ -39,6 +39,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
+    transactions.init_app(app)  # after db: its teardown runs first
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

