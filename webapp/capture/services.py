@@ -35,10 +35,7 @@ BARRIER_PAGE = 40
 
 def find_hcp(user: User, external_id: str) -> HCP | None:
     """Return the HCP with this external id if it is in the user's scope."""
-    hcp = db.session.scalar(db.select(HCP).where(HCP.external_id == external_id))
-    if hcp is None or not in_scope(user, hcp.territory_id):
-        return None
-    return hcp
+    return _hcps(user, [external_id], {})[external_id]
 
 
 def recent_hcps(user: User, limit: int = RECENT_HCPS) -> list[HCP]:
@@ -183,29 +180,21 @@ ID_CONFLICT = "This id was already used for a different observation; give it a n
 
 @dataclass
 class BatchLookups:
-    """What one sync batch looks up once for all its items: the ids it does not hold yet, and
-    the barriers (with their plays) and brands its items name."""
+    """What one sync batch looks up once for all its items: the ids it does not hold yet, the
+    HCPs (in the author's scope), barriers (with their plays) and brands its items name; and
+    the barrier links its items leave for the batch to insert at once (`commit=False`)."""
 
     absent_ids: set[str] = field(default_factory=set)
     barriers: dict[str, Barrier | None] = field(default_factory=dict)
     brands: dict[str, Brand | None] = field(default_factory=dict)
-    hcps: dict[str, HCP | None] = field(default_factory=dict)  # by external id, in scope
-    # Barrier links kept for the group's commit to insert at once, when a group commits.
-    links: list[dict] | None = None
+    hcps: dict[str, HCP | None] = field(default_factory=dict)  # by external id
+    links: list[dict] = field(default_factory=list)
 
     def prefetch(self, author: User, hcps: set[str], barriers: set[str], brands: set[str]) -> None:
         """Look up what the items name in one query per kind, before they are validated."""
+        _hcps(author, hcps, self.hcps)
         _active_barriers(sorted(barriers), self.barriers)
-        missing = hcps - set(self.hcps)
-        if missing:
-            self.hcps.update({external_id: None for external_id in missing})
-            found = db.session.scalars(db.select(HCP).where(HCP.external_id.in_(missing)))
-            self.hcps.update({h.external_id: h for h in found if in_scope(author, h.territory_id)})
-        missing = brands - set(self.brands)
-        if missing:
-            self.brands.update({code: None for code in missing})
-            self.brands.update({b.code: b for b in db.session.scalars(
-                db.select(Brand).where(Brand.code.in_(missing)))})
+        _brands(brands, self.brands)
 
 
 def record_observation(author: User, data: dict, lookups: BatchLookups | None = None,
@@ -232,8 +221,7 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
     if existing is not None:
         return _replay(author, existing, fingerprint)
 
-    hcp = (lookups.hcps[data["hcp"]] if data["hcp"] in lookups.hcps
-           else find_hcp(author, data["hcp"]))
+    hcp = _hcps(author, [data["hcp"]], lookups.hcps)[data["hcp"]]
     errors: dict[str, list[str]] = {}
     note_check = check_note(data["note"])
     if note_check.identifiers:
@@ -246,7 +234,7 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
         errors["barriers"] = [f"Unknown or retired barrier: {', '.join(unknown)}."]
     brand = None
     if data.get("brand"):
-        brand = _brand(data["brand"], lookups.brands)
+        brand = _brands([data["brand"]], lookups.brands)[data["brand"]]
         if brand is None:
             errors["brand"] = [f"Unknown brand {data['brand']}."]
     if data.get("channel") and db.session.get(Channel, data["channel"]) is None:
@@ -290,7 +278,7 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
     try:
         if commit:  # a group flushes its items together, then inserts their links at once
             db.session.flush()
-        _link_barriers(observation, barriers, None if commit else lookups.links)
+        _link_barriers(observation, barriers, None if commit else lookups)
         # In the same transaction: a crash can never keep the call and lose its hand-off.
         _route_medical_questions(author, observation)
         if commit:
@@ -308,27 +296,46 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
     return observation, CREATED
 
 
-def _active_barriers(codes: list[str], known: dict[str, Barrier | None]) -> list[Barrier]:
-    """The active barriers among `codes` (sorted), with their plays; `known` remembers them."""
-    missing = [code for code in codes if code not in known]
+def _known(known: dict, keys, load) -> dict:
+    """`known`, completed for the keys it lacks with what `load(missing)` finds (None for what
+    it does not find): each key is looked up once however often a batch names it."""
+    missing = set(keys) - known.keys()
     if missing:
-        known.update({code: None for code in missing})
-        known.update({barrier.code: barrier for barrier in db.session.scalars(
-            active_barriers().where(Barrier.code.in_(missing))
-            .options(selectinload(Barrier.plays)))})
+        known.update(dict.fromkeys(missing))
+        known.update(load(missing))
+    return known
+
+
+def _hcps(author: User, external_ids, known: dict[str, HCP | None]) -> dict[str, HCP | None]:
+    """HCPs by external id; None for those that do not exist or are not in the author's scope."""
+    def load(missing):
+        found = db.session.scalars(db.select(HCP).where(HCP.external_id.in_(missing)))
+        return {h.external_id: h for h in found if in_scope(author, h.territory_id)}
+
+    return _known(known, external_ids, load)
+
+
+def _active_barriers(codes: list[str], known: dict[str, Barrier | None]) -> list[Barrier]:
+    """The active barriers among `codes` (sorted), with their plays."""
+    def load(missing):
+        return {b.code: b for b in db.session.scalars(
+            active_barriers().where(Barrier.code.in_(missing)).options(selectinload(Barrier.plays)))}
+
+    _known(known, codes, load)
     return [known[code] for code in codes if known[code] is not None]
 
 
-def _brand(code: str, known: dict[str, Brand | None]) -> Brand | None:
-    if code not in known:
-        known[code] = db.session.scalar(db.select(Brand).where(Brand.code == code))
-    return known[code]
+def _brands(codes, known: dict[str, Brand | None]) -> dict[str, Brand | None]:
+    def load(missing):
+        return {b.code: b for b in db.session.scalars(db.select(Brand).where(Brand.code.in_(missing)))}
+
+    return _known(known, codes, load)
 
 
 def _link_barriers(observation: Observation, barriers: list[Barrier],
-                   pending: list[dict] | None = None) -> None:
+                   batch: BatchLookups | None = None) -> None:
     """Link the observed barriers in one insert, each with the play version it was given, so
-    the call keeps pointing at it; or add the rows to `pending`, for the caller to insert."""
+    the call keeps pointing at it; or leave the rows in `batch.links`, for the batch to insert."""
     from ..plays.services import PlayContext, next_best_play
 
     context = PlayContext.of(observation)
@@ -337,19 +344,20 @@ def _link_barriers(observation: Observation, barriers: list[Barrier],
         play = next_best_play(barrier, context)
         rows.append({"observation_id": observation.id, "barrier_id": barrier.id,
                      "play_id": play.id if play else None})
-    if pending is None:
+    if batch is None:
         db.session.execute(observation_barrier.insert(), rows)
     else:
-        pending.extend(rows)
+        batch.links.extend(rows)
     set_committed_value(observation, "barriers", barriers)
 
 
-def insert_links(rows: list[dict]) -> None:
-    """Insert barrier links `record_observation(..., commit=False)` left pending, once their
-    observations are flushed."""
-    if rows:
+def insert_links(batch: BatchLookups) -> None:
+    """Insert the barrier links `record_observation(..., commit=False)` left in the batch, once
+    their observations are flushed."""
+    if batch.links:
         db.session.flush()
-        db.session.execute(observation_barrier.insert(), rows)
+        db.session.execute(observation_barrier.insert(), batch.links)
+        batch.links.clear()
 
 
 def _route_medical_questions(author: User, observation: Observation) -> None:

@@ -56,10 +56,9 @@ def sync_batch(author: User, items: list) -> list[dict]:
             group = items[start : start + GROUP_SIZE]
             try:
                 lookups = _lookups_for(author, group, lookups)
-                lookups.links = []
                 outcome = [_sync_one(author, schema, item, lookups, commit=False)
                            for item in group]
-                insert_links(lookups.links)
+                insert_links(lookups)
                 db.session.commit()
             except (IntegrityError, OperationalError):
                 # A concurrent insert of one of these ids, or a deadlock with the request
