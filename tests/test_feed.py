@@ -137,3 +137,24 @@ def test_choices_mark_the_escaped_code_once():
     assert choices.html("a&b") == ('<option value="a&amp;b" selected>A</option>'
                                    '<option value="a&amp;b">again</option>')
     assert choices.html(None) is markup and choices.html('"><script>') == markup
+
+
+def test_an_entry_shows_what_changed_since_it_was_last_rendered(client, as_role, observe, world):
+    from webapp.extensions import db
+    from webapp.fragments import _rendered
+    from webapp.models import Barrier, Role
+
+    observe(barriers=["ACC-PA-002"], note="kept entry")
+    as_role("hq_brand")
+    client.get("/feed")
+    hits = _rendered.cache_info().hits
+    client.get("/feed")  # the same entry, unchanged: its markup is reused
+    assert _rendered.cache_info().hits == hits + 1
+
+    world["hcps"]["H1"].name = "Dr Ada Patel-Moreau"
+    db.session.scalar(db.select(Barrier).where(Barrier.code == "ACC-PA-002")).name = "PA bounced"
+    db.session.get(Role, "sales_rep").name = "Territory rep"
+    db.session.commit()
+    page = client.get("/feed").text
+    assert "Dr Ada Patel-Moreau" in page and ">PA bounced</a>" in page
+    assert "(Territory rep)" in page and "kept entry" in page

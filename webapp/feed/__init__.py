@@ -1,5 +1,7 @@
 from flask import Blueprint
+from markupsafe import Markup
 
+from ..fragments import render_each
 from ..pagination import cursor_of
 
 bp = Blueprint("feed", __name__)
@@ -14,6 +16,12 @@ def filters_query(filters: dict) -> dict:
         for key, value in filters.items()
         if value and key not in ("before", "after")
     }
+
+
+@bp.app_template_global()
+def feed_entries(items) -> Markup:
+    """The feed entries (`FeedItem`s) as markup, each rendered once per content."""
+    return render_each("feed/_item.html", "feed_item", items)
 
 
 from . import routes  # noqa: E402,F401

@@ -13,16 +13,17 @@ from .schemas import FeedFilterSchema
 from .services import EXPORT_HEADER, export_rows, feed_page, filter_options, newer_than
 
 PAGE = "feed/index.html"
+FILTERS = FeedFilterSchema()  # a schema keeps no state between loads; building one deep-copies its fields
 
 
 def _filters() -> tuple[dict, dict]:
     """Parse the filter query string; bad fields are reported and left out, never fatal."""
-    raw = {key: value for key, value in request.args.items() if key in FeedFilterSchema().fields}
+    raw = {key: value for key, value in request.args.items() if key in FILTERS.fields}
     try:
-        return FeedFilterSchema().load(raw), {}
+        return FILTERS.load(raw), {}
     except ValidationError as error:
         bad = set(error.messages)
-        clean = FeedFilterSchema().load({k: v for k, v in raw.items() if k not in bad})
+        clean = FILTERS.load({k: v for k, v in raw.items() if k not in bad})
         return clean, error.messages
 
 

@@ -27,6 +27,7 @@ from ..models import (
     observation_barrier,
 )
 from ..pagination import cursor_of, received_after, received_before
+from ..plays.services import role_label
 from ..scope import scoped, visible_observations
 
 PAGE_SIZE = 25
@@ -54,7 +55,10 @@ class FeedItem(NamedTuple):
     hcp_account: str
     hcp_specialty: str
     hcp_segment: str | None
-    barriers: list[Option]
+    barriers: tuple[Option, ...]
+    role_name: str  # the library's name for author_role
+
+    # Everything an entry shows is in its item, so its markup is kept by content (feed_entries).
 
 
 @dataclass
@@ -162,7 +166,11 @@ def _items(query, limit: int) -> list[FeedItem]:
 
     The limit is written into the statement, not bound: PostgreSQL then keeps one generic plan
     for the prepared statement, where a bound LIMIT made it plan the five-table join again on
-    every page (2.7 ms of planning for 0.3 ms of work)."""
+    every page (2.7 ms of planning for 0.3 ms of work). A page after a cursor still gets a plan
+    of its own each time; every join is a look-up by primary key from the observation, the order
+    written, so PostgreSQL is told not to search for another (planning 6–10 ms → 0.7 ms)."""
+    if db.engine.dialect.name == "postgresql":  # for this transaction, i.e. this request
+        db.session.connection().exec_driver_sql("SET LOCAL join_collapse_limit = 1")
     rows = db.session.execute(query.limit(bindparam("limit", limit, literal_execute=True))).all()
     barriers: dict[str, list[Option]] = {row[0]: [] for row in rows}
     if barriers:
@@ -173,7 +181,7 @@ def _items(query, limit: int) -> list[FeedItem]:
             .order_by(Barrier.code))
         for observation_id, code, name in linked:
             barriers[observation_id].append(Option(code, name))
-    return [FeedItem(*row, barriers[row[0]]) for row in rows]
+    return [FeedItem(*row, tuple(barriers[row[0]]), role_label(row.author_role)) for row in rows]
 
 
 def feed_page(user: User, filters: dict, page_size: int = PAGE_SIZE) -> FeedPage:

@@ -1,16 +1,14 @@
-from flask import Blueprint, g
+from flask import Blueprint
 
 bp = Blueprint("plays", __name__)
 
 
 @bp.app_template_filter("role_name")
 def role_name(code: str) -> str:
-    """The library's name for a role code, looked up once per request."""
-    from .services import role_names
+    """The library's name for a role code."""
+    from .services import role_label
 
-    if "role_names" not in g:
-        g.role_names = role_names()
-    return g.role_names.get(code, code.replace("_", " "))
+    return role_label(code)
 
 
 @bp.app_context_processor

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy.orm import selectinload
 
 from ..audit import record
@@ -160,6 +160,14 @@ def role_names() -> dict[str, str]:
         return names
 
     return insight_cache().get_or_set(("role-names",), read)
+
+
+def role_label(code: str) -> str:
+    """The library's name for a role code (read once per request); the code, spaced, for a
+    role it does not name."""
+    if "role_names" not in g:
+        g.role_names = role_names()
+    return g.role_names.get(code) or code.replace("_", " ")
 
 
 def _card(barrier: Barrier, play: Play | None, role: str, names: dict, ranked=(),
