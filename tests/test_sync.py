@@ -205,3 +205,47 @@ def test_any_interleaving_of_replays_yields_one_row_per_id(client, bearer, batch
         assert all(r["status"] in ("created", "duplicate") for r in response.json["results"])
     stored = db.session.scalars(db.select(Observation.id)).all()
     assert sorted(stored) == sorted(content)
+
+
+def test_a_batch_writes_once_and_audits_each_hand_off_it_creates(app, client, bearer, world,
+                                                                 monkeypatch):
+    """Items are stored by one flush once all of the group is prepared (on SQLite the first
+    write takes the database's only write lock), hand-offs included, each audited with its id."""
+    from sqlalchemy import event
+
+    from webapp.models import AuditEvent, Barrier, Handoff
+    from webapp.sync import services
+
+    prepare = services._sync_one
+
+    def prepared(*args, **kwargs):
+        result = prepare(*args, **kwargs)
+        statements.append("ITEM")
+        return result
+
+    monkeypatch.setattr(services, "_sync_one", prepared)
+
+    medical = next(b.code for b in db.session.scalars(db.select(Barrier))
+                   if not b.may_be_run_by("sales_rep") and "msl" in b.compliant_for)
+    batch = [item(barriers=[medical]), item(), item(barriers=[medical, "ACC-PA-002"])]
+    headers, statements = bearer(), []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        results = client.post(URL, json={"observations": batch}, headers=headers).json["results"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert [r["status"] for r in results] == ["created"] * 3
+    writes = [i for i, s in enumerate(statements) if s in ("INSERT", "UPDATE", "DELETE")]
+    assert statements.count("ITEM") == 3
+    assert "ITEM" not in statements[writes[0]:]  # every item prepared before the first write
+    assert all(s == "INSERT" for s in statements[writes[0]:writes[-1] + 1])  # no read between
+
+    handoffs = db.session.scalars(db.select(Handoff).order_by(Handoff.id)).all()
+    assert [h.observation_id for h in handoffs] == [batch[0]["id"], batch[2]["id"]]
+    audited = db.session.scalars(db.select(AuditEvent.entity_id).where(
+        AuditEvent.action == "handoff_created")).all()
+    assert sorted(audited) == sorted(str(h.id) for h in handoffs)

@@ -4,7 +4,7 @@ from flask_wtf.csrf import generate_csrf
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
-from ..auth.access import roles_required
+from ..auth.access import roles_required, signed_in
 from ..capture.services import active_barriers, filter_barriers, find_hcp
 from ..extensions import db
 from ..library.services import reference_data
@@ -96,7 +96,7 @@ def post_observations():
         envelope = ObservationBatchSchema().load(body)
     except ValidationError as error:
         return _errors(error.messages)
-    results = sync_batch(current_user, envelope["observations"])
+    results = sync_batch(signed_in(), envelope["observations"])
     return jsonify(SyncResponseSchema().dump({"results": results}))
 
 

@@ -5,7 +5,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from ..auth.access import roles_required
+from ..auth.access import roles_required, signed_in
 from ..dashboard.services import territory_top
 from ..extensions import db
 from ..htmx import render
@@ -142,7 +142,7 @@ def submit():
                                     "adoption_stage")}
     try:
         data = ObservationSchema().load(payload)
-        record_observation(current_user, data)
+        record_observation(signed_in(), data)
     except ValidationError as error:
         db.session.rollback()
         return render(PAGE, status=422, **_page_context(form, errors=error.messages))

@@ -185,6 +185,7 @@ class BatchLookups:
     the barrier links its items leave for the batch to insert at once (`commit=False`)."""
 
     absent_ids: set[str] = field(default_factory=set)
+    created: dict[str, Observation] = field(default_factory=dict)  # by id, not yet flushed
     barriers: dict[str, Barrier | None] = field(default_factory=dict)
     brands: dict[str, Brand | None] = field(default_factory=dict)
     hcps: dict[str, HCP | None] = field(default_factory=dict)  # by external id
@@ -214,10 +215,12 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
         data.get("channel"), data.get("adoption_stage"),
     )
     # A batch has already looked for all its ids at once; an id it did not find needs no
-    # look-up (a concurrent insert of it still ends as a duplicate, below).
+    # look-up (a concurrent insert of it still ends as a duplicate, below), and one it has
+    # created is answered from memory, since a batch does not flush between its items.
     lookups = lookups or BatchLookups()
-    absent = observation_id in lookups.absent_ids
-    existing = None if absent else db.session.get(Observation, observation_id)
+    existing = lookups.created.get(observation_id)
+    if existing is None and observation_id not in lookups.absent_ids:
+        existing = db.session.get(Observation, observation_id)
     if existing is not None:
         return _replay(author, existing, fingerprint)
 
@@ -248,6 +251,7 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
     observation = Observation(
         id=observation_id,
         author=author,
+        author_id=author.id,  # set now: a repeat in the same batch compares it before the flush
         author_role=author.role,
         hcp=hcp,
         territory_id=hcp.territory_id,
@@ -292,7 +296,8 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
         if existing is None:
             raise
         return _replay(author, existing, fingerprint)
-    lookups.absent_ids.discard(observation_id)  # the batch may name it again
+    if not commit:
+        lookups.created[observation_id] = observation  # the batch may name it again
     return observation, CREATED
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app, g
 from sqlalchemy.orm import selectinload
 
-from ..audit import record
+from ..audit import record, record_once_stored
 from ..cache import insight_cache
 from ..extensions import db
 from ..models import (
@@ -310,9 +310,8 @@ def hand_off(user: User, observation: Observation, code: str, to_role: str | Non
     handoff = Handoff(observation=observation, barrier=barrier, from_user_id=user.id,
                       to_role=to_role, territory_id=observation.territory_id)
     db.session.add(handoff)
-    db.session.flush()
-    record("handoff_created", actor=user, entity="handoff", entity_id=handoff.id,
-           to_role=to_role, barrier=code)
+    record_once_stored(handoff, "handoff_created", actor=user, entity="handoff",
+                       to_role=to_role, barrier=code)
     if commit:
         db.session.commit()
     return handoff

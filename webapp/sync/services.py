@@ -34,7 +34,7 @@ def _client_id(item):
 
 # Items committed together: few enough that a group's transaction stays far shorter than the
 # settle window (SYNC_SETTLE_SECONDS) a reader waits before trusting the newest items.
-GROUP_SIZE = 25
+GROUP_SIZE = 50
 
 
 def sync_batch(author: User, items: list) -> list[dict]:
@@ -56,8 +56,11 @@ def sync_batch(author: User, items: list) -> list[dict]:
             group = items[start : start + GROUP_SIZE]
             try:
                 lookups = _lookups_for(author, group, lookups)
-                outcome = [_sync_one(author, schema, item, lookups, commit=False)
-                           for item in group]
+                # Stored by one flush at the end: on SQLite the first write takes the
+                # database's only write lock, held until the commit.
+                with db.session.no_autoflush:
+                    outcome = [_sync_one(author, schema, item, lookups, commit=False)
+                               for item in group]
                 insert_links(lookups)
                 db.session.commit()
             except (IntegrityError, OperationalError):
