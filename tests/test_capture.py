@@ -190,3 +190,34 @@ def test_search_wildcards_are_taken_literally(client, as_role):
     as_role("sales_rep")
     assert "Ada Patel" not in client.get("/capture/hcps?hcp_q=%25", headers=HTMX).text
     assert "Ada Patel" not in client.get("/capture/hcps?hcp_q=_", headers=HTMX).text
+
+
+def test_a_capture_reads_everything_before_its_first_write(client, as_role, world):
+    """On SQLite the first write takes the database's only write lock until the commit: the
+    play each barrier is given and the hand-off of a medical one are worked out before it."""
+    from sqlalchemy import event
+
+    from webapp.models import Barrier, Handoff
+
+    from .test_next_best_play import _alternative, _barrier
+
+    medical = next(b.code for b in db.session.scalars(db.select(Barrier))
+                   if not b.may_be_run_by("sales_rep") and "msl" in b.compliant_for)
+    _alternative(_barrier())  # two plays to rank: the evidence is read on the write path
+    as_role("sales_rep")
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        response = client.post("/capture", data=_form(barrier=[medical, "ACC-PA-002"]))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert response.status_code == 303
+    first_write = statements.index("INSERT")
+    assert set(statements[first_write:]) == {"INSERT"}, statements
+    assert [h.to_role for h in db.session.scalars(db.select(Handoff))] == ["msl"]
+    assert db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(
+        AuditEvent.action == "handoff_created")) == 1

@@ -205,8 +205,9 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
     Returns the observation and "created" or "duplicate"; raises ValidationError with
     field messages for anything that cannot be stored, before anything is added to the
     session. Nothing is half-written. A batch passes one BatchLookups for all its items, so
-    each barrier and brand is looked up once, and may leave the commit to itself
-    (`commit=False`): then an id stored meanwhile by another request raises IntegrityError.
+    each barrier and brand is looked up once, and may leave the writing to itself
+    (`commit=False`): it then stores its items with `insert_links` and commits, where an id
+    stored meanwhile by another request raises IntegrityError.
     """
     observation_id = str(data["id"])
     codes = sorted(set(data["barriers"]))
@@ -279,25 +280,26 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
         safety_flag=note_check.safety_flag,
         adoption_stage=stage,
     )
-    try:
-        if commit:  # a group flushes its items together, then inserts their links at once
-            db.session.flush()
-        _link_barriers(observation, barriers, None if commit else lookups)
+    # Everything is read before anything is written: on SQLite the first write takes the
+    # database's only write lock, held until the commit.
+    with db.session.no_autoflush:
+        _link_barriers(observation, barriers, lookups.links)
         # In the same transaction: a crash can never keep the call and lose its hand-off.
         _route_medical_questions(author, observation)
-        if commit:
-            db.session.commit()
+    if not commit:  # a group flushes its items together, then inserts their links at once
+        lookups.created[observation_id] = observation  # the batch may name it again
+        return observation, CREATED
+    try:
+        insert_links(lookups)
+        db.session.commit()
     except IntegrityError:
-        if not commit:
-            raise  # the caller's transaction holds other items: it decides what to redo
         # Another request stored the same id between our check and our insert.
         db.session.rollback()
+        lookups.links.clear()
         existing = db.session.get(Observation, observation_id)
         if existing is None:
             raise
         return _replay(author, existing, fingerprint)
-    if not commit:
-        lookups.created[observation_id] = observation  # the batch may name it again
     return observation, CREATED
 
 
@@ -337,28 +339,22 @@ def _brands(codes, known: dict[str, Brand | None]) -> dict[str, Brand | None]:
     return _known(known, codes, load)
 
 
-def _link_barriers(observation: Observation, barriers: list[Barrier],
-                   batch: BatchLookups | None = None) -> None:
-    """Link the observed barriers in one insert, each with the play version it was given, so
-    the call keeps pointing at it; or leave the rows in `batch.links`, for the batch to insert."""
+def _link_barriers(observation: Observation, barriers: list[Barrier], links: list[dict]) -> None:
+    """The rows linking the observed barriers, each with the play version it was given so the
+    call keeps pointing at it, added to `links` for `insert_links`."""
     from ..plays.services import PlayContext, next_best_play
 
     context = PlayContext.of(observation)
-    rows = []
     for barrier in barriers:
         play = next_best_play(barrier, context)
-        rows.append({"observation_id": observation.id, "barrier_id": barrier.id,
-                     "play_id": play.id if play else None})
-    if batch is None:
-        db.session.execute(observation_barrier.insert(), rows)
-    else:
-        batch.links.extend(rows)
+        links.append({"observation_id": observation.id, "barrier_id": barrier.id,
+                      "play_id": play.id if play else None})
     set_committed_value(observation, "barriers", barriers)
 
 
 def insert_links(batch: BatchLookups) -> None:
-    """Insert the barrier links `record_observation(..., commit=False)` left in the batch, once
-    their observations are flushed."""
+    """Flush the observations, then insert the barrier links `record_observation` left in the
+    batch in one statement."""
     if batch.links:
         db.session.flush()
         db.session.execute(observation_barrier.insert(), batch.links)
