@@ -49,7 +49,10 @@ def create_app(config: type | dict | None = None) -> Flask:
     errors.init_app(app)
     assets.init_app(app)
 
+    from .auth.access import template_user
     from .urls import BoundedInt, link
+
+    app.context_processor(template_user)  # after Flask-Login's, which it overrides
 
     app.url_map.converters["int"] = BoundedInt  # before any route is added
     app.jinja_env.globals["link"] = link

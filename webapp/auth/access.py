@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import abort, jsonify, request, url_for
+from flask import abort, g, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -28,6 +28,13 @@ def signed_in() -> User:
     """The signed-in user itself, not `current_user`'s proxy, which looks the user up again on
     every attribute read: a sync batch reads its author some 400 times."""
     return current_user._get_current_object()
+
+
+def template_user() -> dict:
+    """Templates get the user itself once it is loaded: Flask-Login's proxy looks it up again
+    on each of the layout's dozens of reads. Not loaded yet (a page without sign-in, an error
+    page), the proxy stays, so rendering never loads a user a page did not ask for."""
+    return {"current_user": g._login_user if "_login_user" in g else current_user}
 
 
 @login_manager.request_loader

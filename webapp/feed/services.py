@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from typing import NamedTuple
 
 from flask import get_template_attribute
@@ -147,10 +148,11 @@ _ITEM_COLUMNS = (
 )
 
 
-def _listed(user: User, filters: dict):
-    """The filtered observations as the columns a feed entry shows, its HCP, author, territory
-    and brand joined in."""
-    query = (
+@cache
+def _listing():
+    """Every observation as the columns a feed entry shows, its HCP, author, territory and
+    brand joined in: built once (a statement is immutable), narrowed per request."""
+    return (
         db.select(*_ITEM_COLUMNS)
         .select_from(Observation)
         .join(HCP, HCP.id == Observation.hcp_id)
@@ -158,7 +160,11 @@ def _listed(user: User, filters: dict):
         .join(Territory, Territory.id == Observation.territory_id)
         .outerjoin(Brand, Brand.id == Observation.brand_id)
     )
-    return _filtered(user, filters, query)
+
+
+def _listed(user: User, filters: dict):
+    """The observations the user may see that match the filters, as `_listing` reads them."""
+    return _filtered(user, filters, _listing())
 
 
 def _items(query, limit: int) -> list[FeedItem]:
@@ -181,7 +187,8 @@ def _items(query, limit: int) -> list[FeedItem]:
             .order_by(Barrier.code))
         for observation_id, code, name in linked:
             barriers[observation_id].append(Option(code, name))
-    return [FeedItem(*row, tuple(barriers[row[0]]), role_label(row.author_role)) for row in rows]
+    roles = {code: role_label(code) for code in {row.author_role for row in rows}}
+    return [FeedItem(*row, tuple(barriers[row[0]]), roles[row.author_role]) for row in rows]
 
 
 def feed_page(user: User, filters: dict, page_size: int = PAGE_SIZE) -> FeedPage:
