@@ -587,7 +587,8 @@ def report(runs: list[DatabaseRun], seconds: float, connections: int) -> str:
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine()} (each database's load average before and after is below)",
         f"- server: the Procfile's gunicorn, {workers} workers × {threads} threads, on 127.0.0.1; "
-        f"wrk with {connections} connections for {seconds:g} s per endpoint, then 1 connection "
+        f"wrk with {connections} connections for {seconds:g} s per endpoint (the best of "
+        f"{LOADED_RUNS} runs of {max(1, seconds / LOADED_RUNS):g} s), then 1 connection "
         f"for {max(1, seconds / 2):g} s",
         f"- goals: {GOALS}",
         "",
