@@ -1,4 +1,5 @@
-"""Redirect targets taken from requests: only paths on this site; ids that fit a column."""
+"""URLs: redirect targets taken from requests (only paths on this site), ids that fit a
+column, and the links a list repeats, built once per process."""
 
 from functools import lru_cache
 from urllib.parse import urlsplit

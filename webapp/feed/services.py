@@ -40,7 +40,8 @@ class Option(NamedTuple):
 
 
 class FeedItem(NamedTuple):
-    """What a feed entry shows, read as plain columns (no ORM objects to build per row)."""
+    """What a feed entry shows, read as plain columns (no ORM objects to build per row). It
+    holds everything the entry shows, so the entry's markup is kept by content (feed_entries)."""
 
     id: str
     received_at: datetime
@@ -58,8 +59,6 @@ class FeedItem(NamedTuple):
     hcp_segment: str | None
     barriers: tuple[Option, ...]
     role_name: str  # the library's name for author_role
-
-    # Everything an entry shows is in its item, so its markup is kept by content (feed_entries).
 
 
 @dataclass
