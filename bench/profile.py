@@ -1,19 +1,23 @@
 """Where one request's time goes: every SQL statement with its time, and the Python hot spots.
 
     python -m bench.profile PATH [--as hq|rep] [--method GET|POST] [--json BODY]
-                            [--database-url URL] [--explain] [--top 25]
+                            [--form 'id={uuid}&hcp=…'] [--database-url URL] [--explain]
+                            [--top 25]
 
 The request runs in-process (Flask's test client, CSRF off) against the bench database as the
 bench HQ user or rep. With --explain, each of the slowest statements is run again under
-EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite.
+EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite. A --form body is sent
+URL-encoded, each `{uuid}` in it replaced by a new id per request (a capture form's call id).
 """
 
 import argparse
 import cProfile
 import io
+import json
 import pstats
 import sys
 import time
+import uuid
 
 from sqlalchemy import event
 
@@ -27,6 +31,7 @@ def main(argv=None) -> int:
     parser.add_argument("--as", dest="who", choices=("hq", "rep"), default="hq")
     parser.add_argument("--method", default="GET")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--form", default=None, help="URL-encoded body; {uuid} is a new id")
     parser.add_argument("--database-url", default=seeding.DEFAULT_URL)
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--top", type=int, default=25)
@@ -59,8 +64,11 @@ def main(argv=None) -> int:
     with client.session_transaction() as session:
         session["_user_id"] = session_id
         session["_fresh"] = True
-    kwargs = {"json": __import__("json").loads(args.json)} if args.json else {}
     for n in range(args.repeat):
+        kwargs = {"json": json.loads(args.json)} if args.json else {}
+        if args.form:
+            kwargs = {"data": args.form.replace("{uuid}", str(uuid.uuid4())),
+                      "content_type": "application/x-www-form-urlencoded"}
         statements.clear()
         profiler = cProfile.Profile()
         started = time.perf_counter()

@@ -30,6 +30,28 @@ def test_start_page_lists_recent_hcps_first(client, as_role, observe):
     assert 'href="/capture?hcp=H1"' in page
 
 
+def test_recent_hcps_come_from_the_authors_latest_calls_newest_first(
+        client, as_role, world, observe, monkeypatch):
+    import webapp.capture.services as capture
+    from webapp.models import HCP
+
+    t1 = world["territories"][0]
+    db.session.add_all([HCP(external_id=code, name=f"Dr {code}", specialty="Oncology",
+                            account="Harbor", territory=t1)
+                        for code in ("H7", "H8")])
+    db.session.commit()
+    observe("sales_rep", hcp="H7", minutes_ago=300)  # older than the window below
+    observe("sales_rep", hcp="H1", minutes_ago=200)
+    observe("sales_rep", hcp="H8", minutes_ago=100)
+    observe("sales_rep", hcp="H1", minutes_ago=10)
+    monkeypatch.setattr(capture, "RECENT_CALLS", 3)
+    as_role("sales_rep")
+    page = client.get("/capture").text
+    recent = page[page.index("<h3>Recent</h3>"):page.index("</div>", page.index("<h3>Recent"))]
+    found = re.findall(r'href="/capture\?hcp=(H\d)"', recent)
+    assert found == ["H1", "H8"]  # newest first, each once; H7 is past the latest 3 calls
+
+
 def test_hcp_type_ahead_is_a_fragment_over_the_territory(client, as_role):
     as_role("sales_rep")
     response = client.get("/capture/hcps?hcp_q=harbor", headers=HTMX)

@@ -143,6 +143,31 @@ def test_reps_see_their_territorys_top_barriers_and_what_worked(client, as_role,
     assert "seen 2 times" in section and "new play: no outcome recorded yet" in section
 
 
+def test_territory_top_counts_are_shared_between_workers_and_the_barriers_read_live(
+        app, client, as_role, observe, monkeypatch):
+    import webapp.dashboard.services as dashboard
+    from webapp.cache import TTLCache
+    from webapp.models import Barrier
+
+    observe("sales_rep", barriers=["ACC-PA-002"], minutes_ago=60 * 24)
+    observe("sales_rep", barriers=["ACC-PA-002"], minutes_ago=60 * 24 * 2)
+    as_role("sales_rep")
+    app.config["INSIGHT_CACHE_SECONDS"] = 60
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    assert "seen 2 times" in client.get("/capture").text
+    # Another worker, its own empty memory and no way to count: the counts come from the
+    # snapshot; the barrier itself is read live (renamed since).
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    monkeypatch.setattr(dashboard, "_mentions", lambda *args: (_ for _ in ()).throw(
+        AssertionError("counted again instead of reading the snapshot")))
+    barrier = db.session.scalar(db.select(Barrier).where(Barrier.code == "ACC-PA-002"))
+    barrier.name = "Prior authorization bounced (renamed)"
+    db.session.commit()
+    page = client.get("/capture").text
+    section = page[page.index('id="territory-top"'):]
+    assert "Prior authorization bounced (renamed)" in section and "seen 2 times" in section
+
+
 
 
 def test_a_dashboard_built_by_one_worker_is_served_to_another_from_its_snapshot(

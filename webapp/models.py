@@ -351,7 +351,7 @@ class Observation(db.Model):
     """What a field user saw at one HCP: one or more barriers, identified by the client's UUID."""
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
-    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     # The author's role when observed: the medical-commercial firewall and role filters use it.
     author_role: Mapped[str] = mapped_column(String(40))
     hcp_id: Mapped[int] = mapped_column(ForeignKey("hcp.id"), index=True)
@@ -389,6 +389,8 @@ class Observation(db.Model):
         Index("ix_observation_hcp_observed", "hcp_id", "observed_at"),
         # A territory's recent calls: the rep's top barriers, a district's dashboard.
         Index("ix_observation_territory_observed", "territory_id", "observed_at"),
+        # An author's latest calls, newest first: the capture page's recent HCPs and calls.
+        Index("ix_observation_author_observed", "author_id", "observed_at"),
         # Also ix_observation_note_trgm (feed word search): PostgreSQL only, see SEARCH_INDEXES.
     )
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from marshmallow import ValidationError
 from sqlalchemy import case, func, or_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit import record
@@ -28,6 +28,7 @@ from ..scope import in_scope, scoped, user_may_see
 from .compliance import check_note
 
 RECENT_HCPS = 6
+RECENT_CALLS = 200  # an author's latest calls that recent HCPs are taken from
 FREQUENT_BARRIERS = 8
 FREQUENT_WINDOW = timedelta(days=90)
 BARRIER_PAGE = 40
@@ -39,11 +40,18 @@ def find_hcp(user: User, external_id: str) -> HCP | None:
 
 
 def recent_hcps(user: User, limit: int = RECENT_HCPS) -> list[HCP]:
-    """The HCPs this user logged most recently, still in their scope."""
-    last_seen = (
-        db.select(Observation.hcp_id, func.max(Observation.observed_at).label("last"))
+    """The HCPs this user logged most recently, still in their scope, from their latest
+    RECENT_CALLS calls (read newest first by index: a rep's whole history is never grouped)."""
+    latest = (
+        db.select(Observation.hcp_id, Observation.observed_at)
         .where(Observation.author_id == user.id)
-        .group_by(Observation.hcp_id)
+        .order_by(Observation.observed_at.desc())
+        .limit(RECENT_CALLS)
+        .subquery()
+    )
+    last_seen = (
+        db.select(latest.c.hcp_id, func.max(latest.c.observed_at).label("last"))
+        .group_by(latest.c.hcp_id)
         .subquery()
     )
     query = db.select(HCP).join(last_seen, last_seen.c.hcp_id == HCP.id)
@@ -388,10 +396,12 @@ def visible_observation(user: User, observation_id: str) -> Observation | None:
 
 
 def recent_observations(user: User, limit: int = 5) -> list[Observation]:
+    """The user's latest calls, newest first, with the HCP and barriers each one shows."""
     query = (
         db.select(Observation)
         .where(Observation.author_id == user.id)
         .order_by(Observation.observed_at.desc())
         .limit(limit)
+        .options(joinedload(Observation.hcp), selectinload(Observation.barriers))
     )
     return list(db.session.scalars(query))

@@ -336,15 +336,27 @@ def _coverage(user: User, filters: dict, period: Period, measured: list) -> list
 
 def territory_top(user: User, today: date | None = None, days: int = 30) -> list[dict]:
     """Back to the field: the territory's most observed barriers lately, each with its plays
-    ranked by how they worked for peers across the field."""
+    ranked by how they worked for peers across the field. The counts may be a minute old: they
+    are counted once for every viewer with the same scope (a busy territory's month is tens of
+    thousands of mentions), kept like the dashboard's; the barriers and their plays are read
+    live."""
     from ..plays.services import rank_plays
 
     period = Period.ending(today or datetime.now(UTC).date(), days)
-    rows = db.session.execute(
-        _mentions(user, {}, period.start, period.end, Barrier.id, func.count())
-        .group_by(Barrier.id).order_by(func.count().desc(), Barrier.id).limit(TOP)).all()
+    key = ("territory-top", tuple(user.territory_ids() or ()) or "all", user.sees_medical,
+           period.start, days)
+    user_id = user.id
+
+    def count() -> list[tuple[int, int]]:
+        viewer = db.session.get(User, user_id)  # a background rebuild has its own session
+        return [(barrier_id, n) for barrier_id, n in db.session.execute(
+            _mentions(viewer, {}, period.start, period.end, Barrier.id, func.count())
+            .group_by(Barrier.id).order_by(func.count().desc(), Barrier.id).limit(TOP))]
+
+    rows = insight_cache().get_or_set(key, count, background=in_background,
+                                      shared=SnapshotStore())
     barriers = {b.id: b for b in db.session.scalars(
         db.select(Barrier).where(Barrier.id.in_([barrier_id for barrier_id, _ in rows]))
         .options(selectinload(Barrier.plays)))}
     return [{"barrier": barriers[barrier_id], "count": n, "plays": rank_plays(barriers[barrier_id])}
-            for barrier_id, n in rows]
+            for barrier_id, n in rows if barrier_id in barriers]
