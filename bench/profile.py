@@ -91,9 +91,16 @@ def main(argv=None) -> int:
             postgres = db.engine.dialect.name == "postgresql"
             for took, statement, parameters in ordered[:4]:
                 prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
+                if statement.startswith("SET "):
+                    continue
+                # The request's own settings first (SET LOCAL holds in this transaction).
+                settings = [s for _, s, _ in statements[:statements.index(
+                    (took, statement, parameters))] if s.startswith("SET ")]
                 with db.engine.connect() as connection:
                     raw = connection.connection.driver_connection
                     cursor = raw.cursor()
+                    for setting in settings:
+                        cursor.execute(setting)
                     cursor.execute(prefix + statement, parameters)
                     plan = "\n".join(" | ".join(str(c) for c in row) for row in cursor.fetchall())
                 print(f"\n--- {took * 1000:.1f} ms: {' '.join(statement.split())[:300]}\n{plan}")

@@ -18,6 +18,32 @@ def test_feed_lists_newest_first(client, as_role, observe):
     assert page.index("second call") < page.index("first call")
 
 
+def test_a_feed_page_is_read_in_one_statement_with_every_entrys_barriers(
+        client, as_role, observe):
+    from sqlalchemy import event
+
+    from webapp.extensions import db
+
+    observe(barriers=["CLN-BIO-001", "ACC-PA-002"], note="two barriers")
+    for n in range(3):
+        observe(barriers=["ACC-PA-002"], note=f"call {n}")
+    as_role("hq_brand")
+    client.get("/feed", headers=HTMX)  # the user's first page loads reference data once
+    statements = []
+    seen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        html = client.get("/feed", headers=HTMX).text
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    reads = [s for s in statements if "observation" in s.lower()]
+    assert len(reads) == 1, reads  # the page, its HCPs, authors and barriers: one round trip
+    entry = html[html.rindex('<li class="feed-item"', 0, html.index("two barriers")):
+                 html.index("two barriers")]
+    assert re.findall(r"/plays/([A-Z-]+\d+)", entry) == ["ACC-PA-002", "CLN-BIO-001"]
+    assert all(f"call {n}" in html for n in range(3))
+
+
 def test_feed_filters_by_territory_category_brand_and_date(client, as_role, observe, world):
     observe(hcp="H1", barriers=["ACC-PA-002"], note="t1 access", brand="ONC")
     observe(hcp="H2", role="district_manager", barriers=["CLN-BIO-001"], note="t2 clinical")
