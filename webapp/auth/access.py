@@ -4,11 +4,18 @@ from functools import wraps
 
 from flask import abort, g, jsonify, request, url_for
 from flask_login import current_user
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
 from ..errors import wants_json
 from ..extensions import db, htmx, login_manager
 from ..models import ApiToken, User
+
+
+# Every page's header shows the user's territory: loaded with the user, one query not two. The
+# statement is built once (every request runs it; `session.get` builds it anew each time).
+_SIGNED_IN = (db.select(User).options(joinedload(User.territory))
+              .where(User.id == bindparam("id")))
 
 
 @login_manager.user_loader
@@ -17,8 +24,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
         return None  # a cookie from before session versions, or not ours
-    # Every page's header shows the user's territory: loaded with the user, one query not two.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.territory)])
+    user = db.session.scalars(_SIGNED_IN, {"id": int(user_id)}).first()
     if user is None or user.session_version != int(version):
         return None
     return user
@@ -37,17 +43,19 @@ def template_user() -> dict:
     return {"current_user": g._login_user if "_login_user" in g else current_user}
 
 
+# A token with its user and the user's territory, in one statement built once.
+_BEARER = (db.select(ApiToken)
+           .options(joinedload(ApiToken.user).joinedload(User.territory))
+           .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None)))
+
+
 @login_manager.request_loader
 def load_user_from_bearer(req) -> User | None:
     header = req.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    found = db.session.scalar(
-        db.select(ApiToken).where(
-            ApiToken.token_hash == ApiToken.hash(token.strip()), ApiToken.revoked_at.is_(None)
-        )
-    )
+    found = db.session.scalars(_BEARER, {"token_hash": ApiToken.hash(token.strip())}).first()
     return found.user if found else None
 
 

@@ -334,7 +334,8 @@ def _active_barriers(codes: list[str], known: dict[str, Barrier | None]) -> list
     """The active barriers among `codes` (sorted), with their plays."""
     def load(missing):
         return {b.code: b for b in db.session.scalars(
-            active_barriers().where(Barrier.code.in_(missing)).options(selectinload(Barrier.plays)))}
+            active_barriers().where(Barrier.code.in_(missing)).options(joinedload(Barrier.plays))
+        ).unique()}
 
     _known(known, codes, load)
     return [known[code] for code in codes if known[code] is not None]
