@@ -44,6 +44,32 @@ def test_a_feed_page_is_read_in_one_statement_with_every_entrys_barriers(
     assert all(f"call {n}" in html for n in range(3))
 
 
+def test_the_ids_a_filter_names_are_looked_up_once_a_minute(app, client, as_role, observe):
+    from sqlalchemy import event
+
+    from webapp.cache import TTLCache
+    from webapp.extensions import db
+
+    observe(barriers=["ACC-PA-002"], note="access call", brand="ONC")
+    observe(barriers=["CLN-BIO-001"], note="clinical call", brand="ONC")
+    as_role("hq_brand")
+    app.config["INSIGHT_CACHE_SECONDS"] = 60
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    url = "/feed?brand=ONC&category=access&territory=T1"
+    first = client.get(url, headers=HTMX).text
+    statements = []
+    seen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        again = client.get(url, headers=HTMX).text
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert "access call" in again and "clinical call" not in again and again == first
+    looked_up = [s for s in statements if s.lstrip().upper().startswith("SELECT")
+                 and "observation" not in s.lower() and "user" not in s.lower()]
+    assert looked_up == []  # brand, territory and the category's barriers: from the cache
+
+
 def test_feed_filters_by_territory_category_brand_and_date(client, as_role, observe, world):
     observe(hcp="H1", barriers=["ACC-PA-002"], note="t1 access", brand="ONC")
     observe(hcp="H2", role="district_manager", barriers=["CLN-BIO-001"], note="t2 clinical")

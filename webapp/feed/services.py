@@ -68,10 +68,17 @@ class FeedPage:
     newest: str | None  # cursor to poll for anything newer than this page
 
 
+def _reference_ids(key: tuple, query) -> list[int]:
+    """The ids of the reference rows a filter names (a territory, a brand, a category's
+    barriers). They change with the library, not with the calls: looked up once a minute per
+    process, like the filter form's own choices."""
+    return insight_cache().get_or_set(("feed-ids", *key), lambda: list(db.session.scalars(query)))
+
+
 def _equals_id(column, model, code: str):
     """`column = <the id of the row with this code>`; false when there is no such row."""
-    found = db.session.scalar(db.select(model.id).where(model.code == code))
-    return false() if found is None else column == found
+    found = _reference_ids((model.__tablename__, code), db.select(model.id).where(model.code == code))
+    return false() if not found else column == found[0]
 
 
 def _filtered(user: User, filters: dict, query=None):
@@ -97,7 +104,9 @@ def _filtered(user: User, filters: dict, query=None):
         # barriers finds a page at once; SQLite would otherwise gather every matching call.
         # A call's one or two links are read and their barrier checked against the list
         # (`+ 0` keeps SQLite from looking up each of a category's 20-odd barriers instead).
-        barrier_ids = db.session.scalars(db.select(Barrier.id).where(*barrier_conditions)).all()
+        barrier_ids = _reference_ids(
+            ("barrier", filters.get("category"), filters.get("journey_stage"), filters.get("barrier")),
+            db.select(Barrier.id).where(*barrier_conditions))
         query = query.where(
             db.select(observation_barrier.c.observation_id)
             .where(observation_barrier.c.observation_id == Observation.id,
