@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, errors, security, transactions
+from . import assets, errors, replica, security, transactions
 from .config import Config, engine_options
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .extensions import htmx as htmx_headers  # `htmx` is the name of our helper module
@@ -29,8 +29,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
-        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    given = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"], given)
+    if app.config.get("DATABASE_REPLICA_URL"):
+        url = app.config["DATABASE_REPLICA_URL"]
+        app.config["SQLALCHEMY_BINDS"] = replica.binds(url, engine_options(url, given))
 
     if app.config["TRUSTED_PROXIES"]:
         # The client's address (sign-in throttling, the audit trail) and scheme (secure
@@ -40,6 +43,7 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     db.init_app(app)
     transactions.init_app(app)  # after db: its teardown runs first
+    replica.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

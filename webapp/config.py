@@ -6,10 +6,10 @@ from pathlib import Path
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "").strip()
+def _database_url(name: str = "DATABASE_URL", default: str | None = None) -> str:
+    url = os.environ.get(name, "").strip()
     if not url:
-        return f"sqlite:///{INSTANCE_DIR / 'clearpath.sqlite3'}"
+        return f"sqlite:///{INSTANCE_DIR / 'clearpath.sqlite3'}" if default is None else default
     # Heroku-style URLs and plain postgresql:// both mean psycopg 3 here.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
@@ -44,6 +44,8 @@ def engine_options(uri: str, options: dict) -> dict:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = _database_url()
+    # A read replica for the feed and the dashboard (webapp/replica.py); none by default.
+    DATABASE_REPLICA_URL = _database_url("DATABASE_REPLICA_URL", default="")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

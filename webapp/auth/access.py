@@ -11,7 +11,6 @@ from ..errors import wants_json
 from ..extensions import db, htmx, login_manager
 from ..models import ApiToken, User
 
-
 # Every page's header shows the user's territory: loaded with the user, one query not two. The
 # statement is built once (every request runs it; `session.get` builds it anew each time).
 _SIGNED_IN = (db.select(User).options(joinedload(User.territory))

@@ -10,6 +10,7 @@ from ..auth.access import roles_required
 from ..extensions import db
 from ..htmx import render
 from ..models import FEED_ROLES, Brand, Territory, utcnow
+from ..replica import from_replica
 from ..scope import in_scope
 from . import bp
 from .schemas import DashboardFilterSchema
@@ -52,6 +53,7 @@ def _context() -> dict:
 
 @bp.get("/dashboard")
 @roles_required(*FEED_ROLES)
+@from_replica
 def index():
     context = _context()
     return render(PAGE, block="board", status=422 if context["errors"] else 200, **context)
@@ -59,6 +61,7 @@ def index():
 
 @bp.get("/dashboard.pdf")
 @roles_required(*FEED_ROLES)
+@from_replica
 def pdf():
     """The same dashboard on A4 pages, for the slide deck and the meeting."""
     context = _context()

@@ -8,6 +8,7 @@ from ..csv_export import csv_lines
 from ..extensions import db
 from ..htmx import render
 from ..models import FEED_ROLES, utcnow
+from ..replica import from_replica
 from . import bp
 from .schemas import FeedFilterSchema
 from .services import EXPORT_HEADER, export_rows, feed_page, filter_options, newer_than
@@ -29,6 +30,7 @@ def _filters() -> tuple[dict, dict]:
 
 @bp.get("/feed")
 @roles_required(*FEED_ROLES)
+@from_replica
 def index():
     filters, errors = _filters()
     page = feed_page(current_user, filters)
@@ -46,6 +48,7 @@ def index():
 
 @bp.get("/feed/updates")
 @roles_required(*FEED_ROLES)
+@from_replica
 def updates():
     """New items since the `after` cursor, to prepend; 204 (no swap, no body) when none."""
     filters, errors = _filters()
@@ -64,6 +67,7 @@ def updates():
 
 @bp.get("/feed/export.csv")
 @roles_required(*FEED_ROLES)
+@from_replica
 def export():
     """The filtered feed as CSV, streamed: a million rows never sit in memory."""
     filters, errors = _filters()

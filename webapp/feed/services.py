@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..pagination import cursor_of, received_after, received_before
 from ..plays.services import role_label
+from ..replica import READS_FROM_REPLICA
 from ..scope import scoped, visible_observations
 
 PAGE_SIZE = 25
@@ -306,8 +307,12 @@ def export_rows(user: User, filters: dict) -> Iterator[list]:
 
 
     # The query is built now, while the user is at hand; the rows are read as the response
-    # streams, after the request's own session is gone.
+    # streams, after the request's own session is gone: from the replica if the request read
+    # there.
+    on_replica = db.session.info.get(READS_FROM_REPLICA, False)
+
     def rows():
+        db.session.info[READS_FROM_REPLICA] = on_replica
         for row in db.session.execute(query):
             yield [row[0], row[1].isoformat(), row[2].isoformat(), *row[3:14],
                    "yes" if row[14] else "no", row[15]]
