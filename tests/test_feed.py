@@ -6,6 +6,21 @@ from datetime import UTC, datetime, timedelta
 HTMX = {"HX-Request": "true"}
 
 
+def _with_statements(call):
+    """`call()`'s result and the SQL statements it ran."""
+    from sqlalchemy import event
+
+    from webapp.extensions import db
+
+    statements = []
+    seen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        return call(), statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+
+
 def _poll_url(html: str) -> str:
     return re.search(r'id="feed-poll"[^>]*hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
 
@@ -20,22 +35,12 @@ def test_feed_lists_newest_first(client, as_role, observe):
 
 def test_a_feed_page_is_read_in_one_statement_with_every_entrys_barriers(
         client, as_role, observe):
-    from sqlalchemy import event
-
-    from webapp.extensions import db
-
     observe(barriers=["CLN-BIO-001", "ACC-PA-002"], note="two barriers")
     for n in range(3):
         observe(barriers=["ACC-PA-002"], note=f"call {n}")
     as_role("hq_brand")
     client.get("/feed", headers=HTMX)  # the user's first page loads reference data once
-    statements = []
-    seen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        html = client.get("/feed", headers=HTMX).text
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
+    html, statements = _with_statements(lambda: client.get("/feed", headers=HTMX).text)
     reads = [s for s in statements if "observation" in s.lower()]
     assert len(reads) == 1, reads  # the page, its HCPs, authors and barriers: one round trip
     entry = html[html.rindex('<li class="feed-item"', 0, html.index("two barriers")):
@@ -45,10 +50,7 @@ def test_a_feed_page_is_read_in_one_statement_with_every_entrys_barriers(
 
 
 def test_the_ids_a_filter_names_are_looked_up_once_a_minute(app, client, as_role, observe):
-    from sqlalchemy import event
-
     from webapp.cache import TTLCache
-    from webapp.extensions import db
 
     observe(barriers=["ACC-PA-002"], note="access call", brand="ONC")
     observe(barriers=["CLN-BIO-001"], note="clinical call", brand="ONC")
@@ -57,13 +59,7 @@ def test_the_ids_a_filter_names_are_looked_up_once_a_minute(app, client, as_role
     app.extensions["clearpath_cache"] = TTLCache(60)
     url = "/feed?brand=ONC&category=access&territory=T1"
     first = client.get(url, headers=HTMX).text
-    statements = []
-    seen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        again = client.get(url, headers=HTMX).text
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
+    again, statements = _with_statements(lambda: client.get(url, headers=HTMX).text)
     assert "access call" in again and "clinical call" not in again and again == first
     looked_up = [s for s in statements if s.lstrip().upper().startswith("SELECT")
                  and "observation" not in s.lower() and "user" not in s.lower()]
