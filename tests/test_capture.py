@@ -177,6 +177,16 @@ def test_the_form_carries_a_fresh_client_id_and_time(client, as_role):
     assert re.search(r'name="observed_at" value="\d{4}-\d\d-\d\dT[\d:]+\+00:00"', page)
 
 
+def test_the_brand_of_the_reps_latest_call_is_chosen_for_the_next(client, as_role, observe):
+    as_role("sales_rep")
+    assert 'value="ONC" checked' not in client.get("/capture?hcp=H1").text
+    observe("sales_rep", brand="ONC", minutes_ago=60)
+    observe("sales_rep", minutes_ago=90)  # older, no brand: the latest call decides
+    assert 'value="ONC" checked' in client.get("/capture?hcp=H1").text
+    observe("sales_rep", minutes_ago=10)  # the latest call named no brand
+    assert 'value="ONC" checked' not in client.get("/capture?hcp=H1").text
+
+
 def test_likely_barriers_for_the_hcp_come_first(client, as_role, observe):
     for _ in range(3):
         observe("frm", barriers=["ACC-APL-001"])

@@ -53,4 +53,4 @@ def init_app(app: Flask) -> None:
 
 def binds(replica_url: str, options: dict) -> dict:
     """SQLALCHEMY_BINDS for the replica, with the primary's pool settings."""
-    return {REPLICA: {"url": replica_url, **options}} if replica_url else {}
+    return {REPLICA: {"url": replica_url, **options}}

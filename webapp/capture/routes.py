@@ -28,6 +28,7 @@ from .services import (
     barrier_choices,
     current_stages,
     find_hcp,
+    last_brand,
     recent_hcps,
     recent_observations,
     record_observation,
@@ -87,8 +88,7 @@ def _page_context(form: dict, errors: dict | None = None, hcp_query: str = "") -
         ).all()
         context["stages_now"] = current_stages(hcp)
         if not form["brand"]:
-            last = recent_observations(current_user, limit=1)
-            form["brand"] = last[0].brand.code if last and last[0].brand else None
+            form["brand"] = last_brand(current_user)
     return context
 
 

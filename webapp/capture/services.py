@@ -396,6 +396,17 @@ def visible_observation(user: User, observation_id: str) -> Observation | None:
     return observation
 
 
+def last_brand(user: User) -> str | None:
+    """The brand code of the user's latest call (the form's default), if it named one."""
+    return db.session.scalar(
+        db.select(Brand.code)
+        .select_from(Observation)
+        .outerjoin(Brand, Brand.id == Observation.brand_id)
+        .where(Observation.author_id == user.id)
+        .order_by(Observation.observed_at.desc())
+        .limit(1))
+
+
 def recent_observations(user: User, limit: int = 5) -> list[Observation]:
     """The user's latest calls, newest first, with the HCP and barriers each one shows."""
     query = (

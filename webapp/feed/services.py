@@ -3,7 +3,6 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from functools import cache
 from typing import NamedTuple
 
 from flask import get_template_attribute
@@ -152,14 +151,6 @@ def with_details(query):
     )
 
 
-@cache
-def _listing():
-    """Every observation, as a page is found: its id alone, since the filters and the order
-    need nothing else (a page walks an index of the observation table, no join). Built once (a
-    statement is immutable), narrowed per request."""
-    return db.select(Observation.id)
-
-
 _ENTRY_COLUMNS = (
     Observation.id, Observation.received_at, Observation.observed_at, Observation.safety_flag,
     Observation.note, Observation.author_role, User.name, Territory.code, Brand.name,
@@ -187,8 +178,9 @@ def _entries(page):
 
 
 def _listed(user: User, filters: dict):
-    """The observations the user may see that match the filters, as `_listing` reads them."""
-    return _filtered(user, filters, _listing())
+    """The ids of the observations the user may see that match the filters: the filters and
+    the order need nothing else, so a page walks an index of the observation table alone."""
+    return _filtered(user, filters, db.select(Observation.id))
 
 
 def _items(query, limit: int, after_cursor: bool) -> list[FeedItem]:
