@@ -146,6 +146,36 @@ def test_older_pages_neither_skip_nor_repeat(client, as_role, observe):
     assert sorted(seen) == [f"{n:02d}" for n in range(30)]
 
 
+def test_a_page_statement_is_built_once_per_scope_and_filters(app, client, as_role, observe,
+                                                               monkeypatch):
+    """Kept a minute, a page's statement serves every cursor: pages still follow one another
+    exactly, and a district manager never gets the statement built for HQ's scope."""
+    from webapp.cache import TTLCache
+    from webapp.feed import services
+
+    built = []
+    entries = services._entries
+    monkeypatch.setattr(services, "_entries", lambda page: built.append(1) or entries(page))
+    app.config["INSIGHT_CACHE_SECONDS"] = 60
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    for n in range(60):
+        observe(hcp="H1" if n % 2 else "H3", role="sales_rep" if n % 2 else "sales_rep_t3",
+                note=f"call number {n:02d}")
+    as_role("hq_brand")
+    seen, url = [], "/feed"
+    while url:
+        page = client.get(url).text
+        seen += re.findall(r"call number (\d\d)", page)
+        older = re.search(r'href="(/feed\?before=[^"]+)"', page)
+        url = older.group(1).replace("&amp;", "&") if older else None
+    assert sorted(seen) == [f"{n:02d}" for n in range(60)]
+    assert len(built) == 2  # the first page's, then one for every page after a cursor
+    as_role("district_manager")
+    page = client.get("/feed").text
+    assert len(built) == 3
+    assert "call number 59" in page and "call number 58" not in page  # T3 is another district
+
+
 def test_word_search_pages_neither_skip_nor_repeat(client, as_role, observe):
     """The word search orders by an expression on PostgreSQL (see newest_first): its pages
     must still follow one another exactly."""

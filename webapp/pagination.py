@@ -4,7 +4,7 @@ import base64
 import json
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 
 from .extensions import db
 from .models import Observation
@@ -31,30 +31,37 @@ def cursor_of(observation: Observation) -> str:
     return encode_cursor(observation.received_at, observation.id)
 
 
-def received_after(query, cursor: str | None):
-    """Observations received after the cursor's row, in (received_at, id) order."""
-    if not cursor:
-        return query
-    at, row_id = decode_cursor(cursor)
+def newer_rows(at, row_id):
+    """The condition for rows received after (at, row_id), in (received_at, id) order. The
+    values may be bound parameters (`CURSOR`), given when the statement runs."""
     # The redundant `>=` lets the database seek the (received_at, id) index; the OR alone
     # makes PostgreSQL scan it (4.1 s against 38 ms for a deep page at 1M rows).
-    return query.where(
-        Observation.received_at >= at,
-        or_(Observation.received_at > at,
-            and_(Observation.received_at == at, Observation.id > row_id)),
-    )
+    return and_(Observation.received_at >= at,
+                or_(Observation.received_at > at,
+                    and_(Observation.received_at == at, Observation.id > row_id)))
 
 
-def received_before(query, cursor: str | None):
-    """Observations received before the cursor's row, in (received_at, id) order."""
-    if not cursor:
-        return query
+def older_rows(at, row_id):
+    """The condition for rows received before (at, row_id), in (received_at, id) order."""
+    return and_(Observation.received_at <= at,
+                or_(Observation.received_at < at,
+                    and_(Observation.received_at == at, Observation.id < row_id)))
+
+
+# A cursor left for execution time: a statement built once serves every page.
+CURSOR = (bindparam("cursor_at", type_=Observation.__table__.c.received_at.type),
+          bindparam("cursor_id", type_=Observation.__table__.c.id.type))
+
+
+def cursor_params(cursor: str) -> dict:
+    """The values of `CURSOR` for a (valid) cursor."""
     at, row_id = decode_cursor(cursor)
-    return query.where(
-        Observation.received_at <= at,
-        or_(Observation.received_at < at,
-            and_(Observation.received_at == at, Observation.id < row_id)),
-    )
+    return {"cursor_at": at, "cursor_id": row_id}
+
+
+def received_after(query, cursor: str | None):
+    """Observations received after the cursor's row, in (received_at, id) order."""
+    return query.where(newer_rows(*decode_cursor(cursor))) if cursor else query
 
 
 def page_by_key(query, key_column, cursor: str, limit: int) -> tuple[list, str | None]:
