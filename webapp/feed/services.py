@@ -151,36 +151,42 @@ def with_details(query):
     )
 
 
-_ENTRY_COLUMNS = (
+# What a page takes from the observations it lists: what the entry shows, and the keys of the
+# rows it is joined to.
+_PAGE_COLUMNS = (
     Observation.id, Observation.received_at, Observation.observed_at, Observation.safety_flag,
-    Observation.note, Observation.author_role, User.name, Territory.code, Brand.name,
-    HCP.external_id, HCP.name, HCP.account, HCP.specialty, HCP.segment,
+    Observation.note, Observation.author_role, Observation.hcp_id, Observation.author_id,
+    Observation.territory_id, Observation.brand_id,
 )
-_SHOWN = len(_ENTRY_COLUMNS)  # then the barrier code and name
+_SHOWN = 14  # the entry's own columns in a row of _entries, then the barrier code and name
 
 
 def _entries(page):
-    """What the entries of a `page` (a subquery of observation ids) show: each observation with
+    """What the entries of a `page` (a subquery of _PAGE_COLUMNS) show: each observation with
     its HCP, author, territory, brand and barriers joined in (a row per barrier), newest first.
-    The page comes first: PostgreSQL, told to join in the order written, starts from its ids."""
+    The page carries its observations' columns, so they are not looked up a second time; it
+    comes first: PostgreSQL, told to join in the order written, starts from it."""
+    c = page.c
     return (
-        db.select(*_ENTRY_COLUMNS, Barrier.code, Barrier.name)
+        db.select(c.id, c.received_at, c.observed_at, c.safety_flag, c.note, c.author_role,
+                  User.name, Territory.code, Brand.name, HCP.external_id, HCP.name, HCP.account,
+                  HCP.specialty, HCP.segment, Barrier.code, Barrier.name)
         .select_from(page)
-        .join(Observation, Observation.id == page.c.id)
-        .join(HCP, HCP.id == Observation.hcp_id)
-        .join(User, User.id == Observation.author_id)
-        .join(Territory, Territory.id == Observation.territory_id)
-        .outerjoin(Brand, Brand.id == Observation.brand_id)
-        .outerjoin(observation_barrier, observation_barrier.c.observation_id == Observation.id)
+        .join(HCP, HCP.id == c.hcp_id)
+        .join(User, User.id == c.author_id)
+        .join(Territory, Territory.id == c.territory_id)
+        .outerjoin(Brand, Brand.id == c.brand_id)
+        .outerjoin(observation_barrier, observation_barrier.c.observation_id == c.id)
         .outerjoin(Barrier, Barrier.id == observation_barrier.c.barrier_id)
-        .order_by(Observation.received_at.desc(), Observation.id.desc(), Barrier.code)
+        .order_by(c.received_at.desc(), c.id.desc(), Barrier.code)
     )
 
 
 def _listed(user: User, filters: dict):
-    """The ids of the observations the user may see that match the filters: the filters and
-    the order need nothing else, so a page walks an index of the observation table alone."""
-    return _filtered(user, filters, db.select(Observation.id))
+    """The observations the user may see that match the filters, as _PAGE_COLUMNS: the
+    filters and the order need nothing else, so a page walks an index of the observation
+    table alone."""
+    return _filtered(user, filters, db.select(*_PAGE_COLUMNS))
 
 
 def _page_statement(user: User, filters: dict, *, newer: bool, after_cursor: bool, limit: int):
