@@ -23,7 +23,7 @@ from ..plays.services import observation_cards, where_it_stands
 from ..suggest.services import suggest
 from . import bp
 from .compliance import REPORTING_INSTRUCTIONS
-from .schemas import ObservationSchema
+from .schemas import OBSERVATION
 from .services import (
     barrier_choices,
     current_stages,
@@ -141,7 +141,7 @@ def submit():
     payload = {k: form[k] for k in ("id", "hcp", "barriers", "note", "observed_at", "brand",
                                     "adoption_stage")}
     try:
-        data = ObservationSchema().load(payload)
+        data = OBSERVATION.load(payload)
         record_observation(signed_in(), data)
     except ValidationError as error:
         db.session.rollback()

@@ -58,3 +58,7 @@ class ObservationSchema(Schema):
             raise ValidationError("The call cannot be in the future.")
         if value < now - OLDEST_OBSERVATION:
             raise ValidationError("The call is more than a year old.")
+
+
+# A schema keeps no state between loads, and building one deep-copies its fields: one for all.
+OBSERVATION = ObservationSchema()

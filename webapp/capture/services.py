@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from marshmallow import ValidationError
-from sqlalchemy import case, func, or_
+from sqlalchemy import bindparam, case, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -311,6 +311,15 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
     return observation, CREATED
 
 
+# What every call names, looked up by the keys it gives (an HCP's external id, a barrier's or a
+# brand's code). Built once: building a statement and its cache key costs as much as running
+# one of these on SQLite, and every capture and every sync group runs all three.
+_KEYS = bindparam("keys", expanding=True)
+_HCPS_NAMED = db.select(HCP).where(HCP.external_id.in_(_KEYS))
+_BARRIERS_NAMED = active_barriers().where(Barrier.code.in_(_KEYS)).options(joinedload(Barrier.plays))
+_BRANDS_NAMED = db.select(Brand).where(Brand.code.in_(_KEYS))
+
+
 def _known(known: dict, keys, load) -> dict:
     """`known`, completed for the keys it lacks with what `load(missing)` finds (None for what
     it does not find): each key is looked up once however often a batch names it."""
@@ -324,7 +333,7 @@ def _known(known: dict, keys, load) -> dict:
 def _hcps(author: User, external_ids, known: dict[str, HCP | None]) -> dict[str, HCP | None]:
     """HCPs by external id; None for those that do not exist or are not in the author's scope."""
     def load(missing):
-        found = db.session.scalars(db.select(HCP).where(HCP.external_id.in_(missing)))
+        found = db.session.scalars(_HCPS_NAMED, {"keys": list(missing)})
         return {h.external_id: h for h in found if in_scope(author, h.territory_id)}
 
     return _known(known, external_ids, load)
@@ -333,9 +342,7 @@ def _hcps(author: User, external_ids, known: dict[str, HCP | None]) -> dict[str,
 def _active_barriers(codes: list[str], known: dict[str, Barrier | None]) -> list[Barrier]:
     """The active barriers among `codes` (sorted), with their plays."""
     def load(missing):
-        return {b.code: b for b in db.session.scalars(
-            active_barriers().where(Barrier.code.in_(missing)).options(joinedload(Barrier.plays))
-        ).unique()}
+        return {b.code: b for b in db.session.scalars(_BARRIERS_NAMED, {"keys": list(missing)}).unique()}
 
     _known(known, codes, load)
     return [known[code] for code in codes if known[code] is not None]
@@ -343,7 +350,7 @@ def _active_barriers(codes: list[str], known: dict[str, Barrier | None]) -> list
 
 def _brands(codes, known: dict[str, Brand | None]) -> dict[str, Brand | None]:
     def load(missing):
-        return {b.code: b for b in db.session.scalars(db.select(Brand).where(Brand.code.in_(missing)))}
+        return {b.code: b for b in db.session.scalars(_BRANDS_NAMED, {"keys": list(missing)})}
 
     return _known(known, codes, load)
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ..capture.schemas import ObservationSchema
+from ..capture.schemas import OBSERVATION
 from ..capture.services import BatchLookups, insert_links, record_observation
 from ..extensions import db
 from ..feed.services import with_details
@@ -45,7 +45,6 @@ def sync_batch(author: User, items: list) -> list[dict]:
     meanwhile (a second device replaying the same outbox), the group is rolled back and
     written again an item at a time, each on its own commit, so that id answers `duplicate`.
     """
-    schema = ObservationSchema()
     results = []
     # The author and library rows loaded for the first group stay valid after its commit.
     session = db.session()
@@ -59,7 +58,7 @@ def sync_batch(author: User, items: list) -> list[dict]:
                 # Stored by one flush at the end: on SQLite the first write takes the
                 # database's only write lock, held until the commit.
                 with db.session.no_autoflush:
-                    outcome = [_sync_one(author, schema, item, lookups, commit=False)
+                    outcome = [_sync_one(author, item, lookups, commit=False)
                                for item in group]
                 insert_links(lookups)
                 db.session.commit()
@@ -68,7 +67,7 @@ def sync_batch(author: User, items: list) -> list[dict]:
                 # that is inserting them: nothing of this group is stored; one at a time.
                 db.session.rollback()
                 lookups = _lookups_for(author, group)
-                outcome = [_sync_one(author, schema, item, lookups) for item in group]
+                outcome = [_sync_one(author, item, lookups) for item in group]
             results.extend(outcome)
     finally:
         session.expire_on_commit = True
@@ -96,15 +95,14 @@ def _lookups_for(author: User, items: list, known: BatchLookups | None = None) -
     return lookups
 
 
-def _sync_one(author: User, schema: ObservationSchema, item, lookups: BatchLookups,
-              commit: bool = True) -> dict:
+def _sync_one(author: User, item, lookups: BatchLookups, commit: bool = True) -> dict:
     """One item through the one write path: created, duplicate, or rejected with its reasons.
     A rejected item has added nothing to the session, so a group's transaction goes on."""
     result = {"id": _client_id(item), "status": REJECTED, "errors": {}}
     try:
         if not isinstance(item, dict):
             raise ValidationError({"_item": ["Each observation must be a JSON object."]})
-        data = schema.load(item)
+        data = OBSERVATION.load(item)
         _, status = record_observation(author, data, lookups, commit=commit)
         # The client's id is the observation's: no reload of the committed row.
         result.update(id=str(data["id"]), status=status)
