@@ -73,7 +73,7 @@ def test_users_create_reads_the_password_from_stdin(app, runner, world):
     assert result.exit_code == 0, result.output
     user = db.session.scalar(db.select(User).where(User.email == "new@example.test"))
     assert user.role == "frm" and user.territory.code == "T2"
-    assert user.password_hash != "a long enough password"
+    assert user.password_hash.startswith("scrypt:")  # salted, and slow on purpose
     assert user.check_password("a long enough password")
 
 
