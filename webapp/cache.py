@@ -5,9 +5,10 @@ INSIGHT_CACHE_SECONDS (60 by default; 0, the default under TESTING, turns cachin
 A caller that can recompute off the request (the dashboard) gets stale-while-revalidate: past
 its time a value is still served at once while one background thread builds the next, so only
 the very first view of a key ever waits for the build; a value more than STALE_FACTOR times
-its time old is never served. Such a caller can also share its values through the database
-(SnapshotStore): a value one worker built serves every other worker and host, and outlives a
-restart or a deploy.
+its time past it is never served, unless its caller shows its age (the dashboard says when its
+figures were counted, and serves any snapshot of its day). Such a caller can also share its
+values through the database (SnapshotStore): a value one worker built serves every other
+worker and host, and outlives a restart or a deploy.
 Otherwise each gunicorn worker keeps its own copy: at worst a figure is that many seconds
 stale, never wrong for long. Nothing can leak across users, in memory or in the database,
 because every key carries the viewer's scope.
@@ -39,20 +40,23 @@ class TTLCache:
 
     def get_or_set(self, key: Hashable, compute: Callable[[], object],
                    background: Callable[[Callable[[], None]], None] | None = None,
-                   shared: "SnapshotStore | None" = None):
+                   shared: "SnapshotStore | None" = None, stale_for: float | None = None):
         """The cached value, or `compute()`'s. With `background`, an expired value is returned
-        as it is while `background(job)` runs the recomputation (one at a time per key). With
-        `shared`, a value another worker built is taken from there before computing, and what
-        is computed is put there."""
+        as it is while `background(job)` runs the recomputation (one at a time per key), for
+        up to `stale_for` seconds past its time (STALE_FACTOR times its time by default: a
+        caller whose page shows the value's age may allow more). With `shared`, a value
+        another worker built is taken from there before computing, and what is computed is
+        put there."""
         if self.seconds <= 0:
             return compute()
+        stale_for = self.seconds * STALE_FACTOR if stale_for is None else stale_for
         now = self.clock()
         with self._lock:
             hit = self._entries.get(key)
             if hit is not None:
                 expires, value = hit
                 fresh = expires > now
-                usable = background is not None and now < expires + self.seconds * STALE_FACTOR
+                usable = background is not None and now < expires + stale_for
                 if fresh or usable:
                     self._entries.move_to_end(key)
                 else:
@@ -67,7 +71,7 @@ class TTLCache:
             if age < self.seconds:
                 self._store(key, value, fresh_for=self.seconds - age)
                 return value
-            if background is not None and age < self.seconds * STALE_FACTOR:
+            if background is not None and age < self.seconds + stale_for:
                 self._store(key, value, fresh_for=0)
                 self._schedule(key, compute, background, shared)
                 return value
