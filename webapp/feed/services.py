@@ -151,14 +151,16 @@ def with_details(query):
     )
 
 
+# What an entry shows of its observation and of the rows joined to it; a row of _entries has
+# these, then the barrier's code and name.
+_OWN = ("id", "received_at", "observed_at", "safety_flag", "note", "author_role")
+_JOINED = (User.name, Territory.code, Brand.name, HCP.external_id, HCP.name, HCP.account,
+           HCP.specialty, HCP.segment)
+_SHOWN = len(_OWN) + len(_JOINED)
 # What a page takes from the observations it lists: what the entry shows, and the keys of the
 # rows it is joined to.
-_PAGE_COLUMNS = (
-    Observation.id, Observation.received_at, Observation.observed_at, Observation.safety_flag,
-    Observation.note, Observation.author_role, Observation.hcp_id, Observation.author_id,
-    Observation.territory_id, Observation.brand_id,
-)
-_SHOWN = 14  # the entry's own columns in a row of _entries, then the barrier code and name
+_PAGE_COLUMNS = tuple(getattr(Observation, name) for name in (
+    *_OWN, "hcp_id", "author_id", "territory_id", "brand_id"))
 
 
 def _entries(page):
@@ -168,9 +170,7 @@ def _entries(page):
     comes first: PostgreSQL, told to join in the order written, starts from it."""
     c = page.c
     return (
-        db.select(c.id, c.received_at, c.observed_at, c.safety_flag, c.note, c.author_role,
-                  User.name, Territory.code, Brand.name, HCP.external_id, HCP.name, HCP.account,
-                  HCP.specialty, HCP.segment, Barrier.code, Barrier.name)
+        db.select(*(c[name] for name in _OWN), *_JOINED, Barrier.code, Barrier.name)
         .select_from(page)
         .join(HCP, HCP.id == c.hcp_id)
         .join(User, User.id == c.author_id)
@@ -190,7 +190,7 @@ def _listed(user: User, filters: dict):
 
 
 def _page_statement(user: User, filters: dict, *, newer: bool, after_cursor: bool, limit: int):
-    """The statement of a page of the listing, its cursor (if any) bound when it runs.
+    """The statement of a page of the listing, its cursor (if any) bound when it runs (_page).
 
     The page is found among observations alone (`limit` of them), then only its rows are
     joined to their HCP, author, territory, brand and barriers: one round trip to the database.
@@ -212,18 +212,20 @@ def _page_statement(user: User, filters: dict, *, newer: bool, after_cursor: boo
 
     if filters.get("q"):
         return build()
-    shown = tuple(sorted((k, v) for k, v in filters.items() if v and k not in ("before", "after")))
+    chosen = tuple(sorted((k, v) for k, v in filters.items() if v and k not in ("before", "after")))
     scope = tuple(user.territory_ids() or ()) or "all", user.sees_medical
-    return insight_cache().get_or_set(("feed-page", scope, newer, after_cursor, limit, shown), build)
+    return insight_cache().get_or_set(("feed-page", scope, newer, after_cursor, limit, chosen), build)
 
 
-def _items(statement, cursor: str | None) -> list[FeedItem]:
-    """The entries a page statement finds, each with its barriers, in the listing's order.
+def _page(user: User, filters: dict, cursor: str | None, *, newer: bool, limit: int) -> list[FeedItem]:
+    """Up to `limit` entries newer (or older) than the cursor, or the newest without one, each
+    with its barriers, in the listing's order.
 
     A page after a cursor gets a plan of its own each time on PostgreSQL; every join is a
     look-up by primary key, the order written, so PostgreSQL is told not to search for another
     (planning 6–10 ms → 0.7 ms). A first page keeps its generic plan and is spared the
     setting's round trip."""
+    statement = _page_statement(user, filters, newer=newer, after_cursor=bool(cursor), limit=limit)
     if cursor and db.engine.dialect.name == "postgresql":  # for this transaction only
         db.session.connection().exec_driver_sql("SET LOCAL join_collapse_limit = 1")
     rows = db.session.execute(statement, cursor_params(cursor) if cursor else {}).all()
@@ -241,10 +243,7 @@ def _items(statement, cursor: str | None) -> list[FeedItem]:
 
 def feed_page(user: User, filters: dict, page_size: int = PAGE_SIZE) -> FeedPage:
     """One page of the feed, newest received first, older than the `before` cursor if given."""
-    before = filters.get("before") or None
-    statement = _page_statement(user, filters, newer=False, after_cursor=bool(before),
-                                limit=page_size + 1)
-    rows = _items(statement, before)
+    rows = _page(user, filters, filters.get("before") or None, newer=False, limit=page_size + 1)
     items, has_more = rows[:page_size], len(rows) > page_size
     older = cursor_of(items[-1]) if has_more else None
     newest = cursor_of(items[0]) if items else filters.get("after")
@@ -253,9 +252,7 @@ def feed_page(user: User, filters: dict, page_size: int = PAGE_SIZE) -> FeedPage
 
 def newer_than(user: User, filters: dict, cursor: str | None) -> list[FeedItem]:
     """Items received after the cursor (all matching items if there is none), newest first."""
-    statement = _page_statement(user, filters, newer=True, after_cursor=bool(cursor),
-                                limit=PAGE_SIZE)
-    return _items(statement, cursor or None)
+    return _page(user, filters, cursor or None, newer=True, limit=PAGE_SIZE)
 
 
 class Choices(NamedTuple):
