@@ -140,6 +140,28 @@ def test_a_stale_shared_value_is_served_and_rebuilt_once_in_the_background():
     assert cache.get_or_set("k", lambda: "newer", background=jobs.append, shared=shared) == "new"
 
 
+def test_a_new_key_is_answered_with_its_previous_value_while_its_own_is_built():
+    """The first view of a day's figures shows the day before's, rebuilt off the request."""
+    shared, jobs = DictStore(), []
+    shared.rows["monday"] = (3600.0, "monday's")  # counted an hour ago, by another worker
+    cache = TTLCache(60, clock=Clock())
+
+    def tuesday():
+        return cache.get_or_set("tuesday", lambda: "tuesday's", background=jobs.append,
+                                shared=shared, stale_for=24 * 3600, previous="monday")
+
+    assert tuesday() == "monday's" and tuesday() == "monday's"
+    assert len(jobs) == 1 and "tuesday" not in shared.rows
+    jobs.pop()()
+    assert tuesday() == "tuesday's" and shared.rows["tuesday"] == (0.0, "tuesday's")
+    # Nothing to stand in (no previous value, or one too old to serve): the view waits.
+    shared.rows["last year"] = (400 * 24 * 3600.0, "stale")
+    for previous in ("never built", "last year"):
+        assert cache.get_or_set(previous + " +1", lambda: "built", background=jobs.append,
+                                shared=shared, previous=previous) == "built"
+    assert jobs == []
+
+
 def test_a_rebuild_takes_a_fresher_snapshot_another_worker_made():
     shared, jobs, calls = DictStore(), [], []
     clock = Clock()

@@ -218,6 +218,34 @@ def test_the_hcps_own_barriers_outrank_the_territorys(world, observe):
     assert [b.code for b in likely_barriers(rep, same_segment)][0] == "ACC-APL-001"
 
 
+def test_likely_barriers_count_the_territory_once_and_the_hcp_live(app, world, observe):
+    """Picking an HCP reads the territory's kept counts (a minute old at most) and counts only
+    the HCP's own calls: a call about another HCP shows once the counts are rebuilt, one about
+    this HCP at once."""
+    from webapp.cache import TTLCache
+    from webapp.capture.services import likely_barriers
+    from webapp.models import HCP
+
+    db.session.add(HCP(external_id="H9", name="Dr Other", specialty="Oncology", account="Far",
+                       territory=world["territories"][0], segment="loyal to competitor"))
+    db.session.commit()
+    rep, h1 = world["users"]["sales_rep"], world["hcps"]["H1"]
+    observe("frm", hcp="H9", barriers=["ACC-APL-001"])
+    app.config["INSIGHT_CACHE_SECONDS"] = 60
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    assert [b.code for b in likely_barriers(rep, h1)] == ["ACC-APL-001"]
+    for _ in range(3):
+        observe("frm", hcp="H9", barriers=["CLN-BIO-001"])
+    assert [b.code for b in likely_barriers(rep, h1)] == ["ACC-APL-001"]  # the kept counts
+    observe("frm", hcp="H1", barriers=["ACC-PA-002"])
+    assert [b.code for b in likely_barriers(rep, h1)] == ["ACC-PA-002", "ACC-APL-001"]
+    app.extensions["clearpath_cache"] = TTLCache(60)  # counted again: a new worker, no snapshot
+    db.session.execute(db.text("DELETE FROM insight_snapshot"))
+    db.session.commit()
+    # H1's own call 4 + 1 (its segment) + 0.5; H9's three calls 3 × 0.5; its one 0.5.
+    assert [b.code for b in likely_barriers(rep, h1)] == ["ACC-PA-002", "CLN-BIO-001", "ACC-APL-001"]
+
+
 def test_search_wildcards_are_taken_literally(client, as_role):
     as_role("sales_rep")
     assert "Ada Patel" not in client.get("/capture/hcps?hcp_q=%25", headers=HTMX).text

@@ -192,6 +192,41 @@ def test_a_dashboard_built_by_one_worker_is_served_to_another_from_its_snapshot(
     assert "Oncora" in served.text
 
 
+def test_the_first_view_of_a_day_shows_the_day_befores_board_while_the_days_is_counted(
+        app, client, as_role, world, observe, monkeypatch):
+    """Keys carry the day: at midnight every board would be counted again while its first
+    viewer waited. The day before's is shown at once, saying when it was counted, and the
+    day's own is built in the background."""
+    import pickle
+    from datetime import UTC, datetime, timedelta
+
+    import webapp.dashboard.services as dashboard
+    from webapp.cache import TTLCache
+    from webapp.models import InsightSnapshot
+
+    _world_of_calls(observe)
+    as_role("hq_brand")
+    app.config["INSIGHT_CACHE_SECONDS"] = 60
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    board = dashboard.build_dashboard(world["users"]["hq_brand"],
+                                      {"days": 28, "brand": None, "territory": None}, yesterday)
+    late = datetime.combine(yesterday, datetime.min.time(), tzinfo=UTC) + timedelta(hours=23, minutes=58)
+    board.built_at = late
+    snapshot = db.session.scalar(db.select(InsightSnapshot))
+    snapshot.payload, snapshot.built_at = pickle.dumps(board), late
+    db.session.commit()
+    app.extensions["clearpath_cache"] = TTLCache(60)  # a worker started this morning
+    jobs = []
+    monkeypatch.setattr(dashboard, "in_background", jobs.append)
+    monkeypatch.setattr(dashboard, "_build", lambda *args: (_ for _ in ()).throw(
+        AssertionError("counted while the viewer waited")))
+    page = client.get("/dashboard", headers=HTMX).text
+    assert f"Counted at 23:58 UTC on {yesterday:%d %b}." in page
+    assert f"{board.period.last_day:%d %b %Y}" in page  # the day before's period, as it says
+    assert len(jobs) == 1
+
+
 def test_an_hour_old_dashboard_is_shown_at_once_with_its_time_while_a_new_one_is_built(
         app, client, as_role, world, observe, monkeypatch):
     """A dashboard nobody opened for an hour is not counted again while its viewer waits (28 s
@@ -222,7 +257,8 @@ def test_an_hour_old_dashboard_is_shown_at_once_with_its_time_while_a_new_one_is
     monkeypatch.setattr(dashboard, "_build", lambda *args: (_ for _ in ()).throw(
         AssertionError("counted while the viewer waited")))
     page = client.get("/dashboard", headers=HTMX).text
-    assert f"Counted at {an_hour_ago:%H:%M} UTC." in page
+    assert f"Counted at {board.counted_at}." in page and board.counted_at.startswith(
+        f"{an_hour_ago:%H:%M} UTC")
     assert len(jobs) == 1  # the new figures are on their way
     # A snapshot saved before boards said when they were counted is still shown, without it.
     del board.__dict__["built_at"]

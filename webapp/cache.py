@@ -40,13 +40,16 @@ class TTLCache:
 
     def get_or_set(self, key: Hashable, compute: Callable[[], object],
                    background: Callable[[Callable[[], None]], None] | None = None,
-                   shared: "SnapshotStore | None" = None, stale_for: float | None = None):
+                   shared: "SnapshotStore | None" = None, stale_for: float | None = None,
+                   previous: Hashable | None = None):
         """The cached value, or `compute()`'s. With `background`, an expired value is returned
         as it is while `background(job)` runs the recomputation (one at a time per key), for
         up to `stale_for` seconds past its time (STALE_FACTOR times its time by default: a
         caller whose page shows the value's age may allow more). With `shared`, a value
         another worker built is taken from there before computing, and what is computed is
-        put there."""
+        put there. With `background`, a key that has no value yet is answered with the value
+        of `previous` (yesterday's key of a value keyed by the day), if there is one as
+        usable, while its own is built."""
         if self.seconds <= 0:
             return compute()
         stale_for = self.seconds * STALE_FACTOR if stale_for is None else stale_for
@@ -75,11 +78,30 @@ class TTLCache:
                 self._store(key, value, fresh_for=0)
                 self._schedule(key, compute, background, shared)
                 return value
+        if background is not None and previous is not None:
+            stand_in = self._usable(previous, shared, stale_for)
+            if stand_in is not None:
+                self._store(key, stand_in, fresh_for=0)  # before the build that replaces it
+                self._schedule(key, compute, background, shared)
+                return stand_in
         value = compute()  # outside the lock: a slow computation must not block other keys
         if shared is not None:
             shared.save(key, value)
         self._store(key, value)
         return value
+
+    def _usable(self, key: Hashable, shared: "SnapshotStore | None", stale_for: float):
+        """The key's value if it may still be served (fresh, or stale by less than
+        `stale_for`), from memory or else from `shared`; None otherwise."""
+        now = self.clock()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and now < hit[0] + stale_for:
+            return hit[1]
+        found = shared.load(key) if shared is not None else None
+        if found is not None and found[0] < self.seconds + stale_for:
+            return found[1]
+        return None
 
     def _schedule(self, key, compute, background, shared) -> None:
         with self._lock:

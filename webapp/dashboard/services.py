@@ -141,6 +141,16 @@ class Dashboard:
     # built). None in a snapshot from before this field.
     built_at: datetime | None = None
 
+    @property
+    def counted_at(self) -> str:
+        """When the figures were counted, as the board says it: "09:12 UTC", with the day when
+        it was not today ("23:58 UTC on 01 Dec", the day before's board shown meanwhile)."""
+        if self.built_at is None:
+            return ""
+        if self.built_at.date() == datetime.now(UTC).date():
+            return f"{self.built_at:%H:%M} UTC"
+        return f"{self.built_at:%H:%M} UTC on {self.built_at:%d %b}"
+
 
 def _week(column):
     """The Monday of the column's week, as the database computes it."""
@@ -180,8 +190,10 @@ def build_dashboard(user: User, filters: dict, today: date | None = None) -> Das
     days = filters.get("days") or 28
     brand_id = filters["brand"].id if filters.get("brand") else None
     territory_id = filters["territory"].id if filters.get("territory") else None
-    key = ("dashboard", tuple(user.territory_ids() or ()) or "all", user.sees_medical, days,
-           brand_id, territory_id, today)
+    def key(day: date) -> tuple:
+        return ("dashboard", tuple(user.territory_ids() or ()) or "all", user.sees_medical, days,
+                brand_id, territory_id, day)
+
     user_id = user.id
 
     def build() -> Dashboard:
@@ -192,10 +204,12 @@ def build_dashboard(user: User, filters: dict, today: date | None = None) -> Das
                       {"days": days, "brand": brand, "territory": territory}, today)
 
     # Any snapshot of the day is shown at once, with the time it was counted, while a newer
-    # one is built: counting takes seconds at 1M calls (28 s on SQLite on a slow machine), and
-    # only the first view of a day's figures anywhere waits for it.
-    return insight_cache().get_or_set(key, build, background=in_background,
-                                      shared=SnapshotStore(), stale_for=KEEP_SNAPSHOTS_SECONDS)
+    # one is built: counting takes seconds at 1M calls (28 s on SQLite on a slow machine). The
+    # first view of a day is shown the day before's board meanwhile (its period and time say
+    # so), so only a brand-new scope or filter ever waits for the count.
+    return insight_cache().get_or_set(key(today), build, background=in_background,
+                                      shared=SnapshotStore(), stale_for=KEEP_SNAPSHOTS_SECONDS,
+                                      previous=key(today - timedelta(days=1)))
 
 
 def _build(user: User, filters: dict, today: date) -> Dashboard:
@@ -350,8 +364,10 @@ def territory_top(user: User, today: date | None = None, days: int = 30) -> list
     from ..plays.services import rank_plays
 
     period = Period.ending(today or datetime.now(UTC).date(), days)
-    key = ("territory-top", tuple(user.territory_ids() or ()) or "all", user.sees_medical,
-           period.start, days)
+    def key(start: datetime) -> tuple:
+        return ("territory-top", tuple(user.territory_ids() or ()) or "all", user.sees_medical,
+                start, days)
+
     user_id = user.id
 
     def count() -> list[tuple[int, int]]:
@@ -360,8 +376,9 @@ def territory_top(user: User, today: date | None = None, days: int = 30) -> list
             _mentions(viewer, {}, period.start, period.end, Barrier.id, func.count())
             .group_by(Barrier.id).order_by(func.count().desc(), Barrier.id).limit(TOP))]
 
-    rows = insight_cache().get_or_set(key, count, background=in_background,
-                                      shared=SnapshotStore())
+    rows = insight_cache().get_or_set(key(period.start), count, background=in_background,
+                                      shared=SnapshotStore(),
+                                      previous=key(period.start - timedelta(days=1)))
     barriers = {b.id: b for b in db.session.scalars(
         db.select(Barrier).where(Barrier.id.in_([barrier_id for barrier_id, _ in rows]))
         .options(selectinload(Barrier.plays)))}
