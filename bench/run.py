@@ -105,6 +105,7 @@ class Fixture:
     pdf_barrier: str
     brand: str
     deep_cursor: str
+    picked_hcp: str = ""
     token: str = ""
     rep_cookie: str = ""
     rep_csrf: str = ""
@@ -157,6 +158,10 @@ def fixture(url: str) -> Fixture:
         rep = db.session.scalar(db.select(User).where(User.email == seeding.REP_EMAIL))
         hcps = db.session.scalars(db.select(HCP.external_id).where(
             HCP.territory_id == rep.territory_id).order_by(HCP.id).limit(40)).all()
+        # An HCP with an ordinary history to pick on the capture page: the bench's own captures
+        # and syncs go to the first 40.
+        picked = db.session.scalar(db.select(HCP.external_id).where(
+            HCP.territory_id == rep.territory_id).order_by(HCP.id.desc()).limit(1))
         active = db.session.scalars(db.select(Barrier).where(Barrier.retired_at.is_(None))
                                     .order_by(Barrier.code)).all()
         own = [b.code for b in active if b.may_be_run_by("sales_rep")]
@@ -175,7 +180,7 @@ def fixture(url: str) -> Fixture:
         result = Fixture(observations=counts["observation"], links=counts["observation_barrier"],
                          runs=counts["play_run"], hcps=list(hcps),
                          barriers=own[:30] + other[:10], pdf_barrier=pdf, brand=brand,
-                         deep_cursor=encode_cursor(*row), token=token)
+                         deep_cursor=encode_cursor(*row), token=token, picked_hcp=picked)
         db.session.remove()
         db.engine.dispose()
     return result
@@ -446,6 +451,8 @@ def endpoints(f: Fixture) -> list[Endpoint]:
                  probe_body=json.dumps({"text": NOTES[0]}).encode()),
         Endpoint("GET leave-behind PDF", pdf, lua_get(rep), probe_headers=rep),
         Endpoint("GET /capture (start page)", "/capture", lua_get(rep), probe_headers=rep),
+        Endpoint("GET /capture?hcp= (HCP picked)", f"/capture?hcp={f.picked_hcp}", lua_get(rep),
+                 probe_headers=rep),
         Endpoint("POST /capture (form)", "/capture", lua_capture(f), "bare insert",
                  probe_method="POST", probe_headers=form, probe_body=probe_capture),
         Endpoint(f"POST /api/v1/observations ({SYNC_ITEMS} items)", "/api/v1/observations",
