@@ -7,6 +7,7 @@ from webapp.extensions import db
 from webapp.models import AuditEvent, Observation
 
 from .conftest import iso
+from .sql import verbs, with_statements
 
 HTMX = {"HX-Request": "true"}
 
@@ -255,7 +256,6 @@ def test_search_wildcards_are_taken_literally(client, as_role):
 def test_a_capture_reads_everything_before_its_first_write(client, as_role, world):
     """On SQLite the first write takes the database's only write lock until the commit: the
     play each barrier is given and the hand-off of a medical one are worked out before it."""
-    from sqlalchemy import event
 
     from webapp.models import Barrier, Handoff
 
@@ -265,16 +265,9 @@ def test_a_capture_reads_everything_before_its_first_write(client, as_role, worl
                    if not b.may_be_run_by("sales_rep") and "msl" in b.compliant_for)
     _alternative(_barrier())  # two plays to rank: the evidence is read on the write path
     as_role("sales_rep")
-    statements = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement.split(None, 1)[0].upper())
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        response = client.post("/capture", data=_form(barrier=[medical, "ACC-PA-002"]))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
+    response, ran = with_statements(
+        lambda: client.post("/capture", data=_form(barrier=[medical, "ACC-PA-002"])))
+    statements = verbs(ran)
     assert response.status_code == 303
     first_write = statements.index("INSERT")
     assert set(statements[first_write:]) == {"INSERT"}, statements

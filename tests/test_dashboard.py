@@ -9,6 +9,8 @@ from webapp.dashboard.services import build_dashboard
 from webapp.extensions import db
 from webapp.models import AuditEvent, Barrier, PlayRun
 
+from .sql import with_statements
+
 HTMX = {"HX-Request": "true"}
 
 
@@ -42,6 +44,26 @@ def test_dashboard_counts_match_the_hand_count(world, observe):
         ("ACC-PA-002", db.session.scalar(db.select(Barrier.name).where(Barrier.code == "ACC-PA-002"))),
         ("ACC-PA-001", db.session.scalar(db.select(Barrier.name).where(Barrier.code == "ACC-PA-001"))),
     ]
+
+
+def test_the_board_reads_the_mentions_twice_not_once_per_figure(world, observe):
+    """Totals, brands, territories, the heat map, what is rising and the coverage are all sums
+    of one count by period, territory, brand and barrier; the weekly chart is the other read."""
+    _world_of_calls(observe)
+    board, statements = with_statements(lambda: _board(world))
+    scans = [s for s in statements if "FROM observation_barrier JOIN observation ON" in s]
+    assert len(scans) == 2, scans
+    assert board.by_territory == {
+        "T1": [("ACC-PA-002", _name("ACC-PA-002"), 3), ("ACC-PA-001", _name("ACC-PA-001"), 1)],
+        "T2": [("CLN-BIO-001", _name("CLN-BIO-001"), 1)],
+    }
+    assert [c.brand for c in board.coverage] == ["No brand", "Oncora"]
+    assert [(c.seen, [u["count"] for u in c.uncovered]) for c in board.coverage] == [
+        (2, [1, 1]), (2, [2, 1])]
+
+
+def _name(code: str) -> str:
+    return db.session.scalar(db.select(Barrier.name).where(Barrier.code == code))
 
 
 def test_medical_roles_see_msl_insights_on_the_dashboard(world, observe):

@@ -3,22 +3,9 @@
 import re
 from datetime import UTC, datetime, timedelta
 
+from .sql import with_statements
+
 HTMX = {"HX-Request": "true"}
-
-
-def _with_statements(call):
-    """`call()`'s result and the SQL statements it ran."""
-    from sqlalchemy import event
-
-    from webapp.extensions import db
-
-    statements = []
-    seen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        return call(), statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
 
 
 def _poll_url(html: str) -> str:
@@ -40,7 +27,7 @@ def test_a_feed_page_is_read_in_one_statement_with_every_entrys_barriers(
         observe(barriers=["ACC-PA-002"], note=f"call {n}")
     as_role("hq_brand")
     client.get("/feed", headers=HTMX)  # the user's first page loads reference data once
-    html, statements = _with_statements(lambda: client.get("/feed", headers=HTMX).text)
+    html, statements = with_statements(lambda: client.get("/feed", headers=HTMX).text)
     reads = [s for s in statements if "observation" in s.lower()]
     assert len(reads) == 1, reads  # the page, its HCPs, authors and barriers: one round trip
     entry = html[html.rindex('<li class="feed-item"', 0, html.index("two barriers")):
@@ -59,7 +46,7 @@ def test_the_ids_a_filter_names_are_looked_up_once_a_minute(app, client, as_role
     app.extensions["clearpath_cache"] = TTLCache(60)
     url = "/feed?brand=ONC&category=access&territory=T1"
     first = client.get(url, headers=HTMX).text
-    again, statements = _with_statements(lambda: client.get(url, headers=HTMX).text)
+    again, statements = with_statements(lambda: client.get(url, headers=HTMX).text)
     assert "access call" in again and "clinical call" not in again and again == first
     looked_up = [s for s in statements if s.lstrip().upper().startswith("SELECT")
                  and "observation" not in s.lower() and "user" not in s.lower()]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy.orm import selectinload
 
 from ..cache import KEEP_SNAPSHOTS_SECONDS, SnapshotStore, in_background, insight_cache
@@ -152,6 +152,54 @@ class Dashboard:
         return f"{self.built_at:%H:%M} UTC on {self.built_at:%d %b}"
 
 
+def _in_period(query, user: User, filters: dict, start: datetime, end: datetime):
+    """`query` (of observations) narrowed to the user's scope, the period and the filters."""
+    query = query.where(Observation.observed_at >= start, Observation.observed_at < end)
+    if filters.get("brand"):
+        query = query.where(Observation.brand_id == filters["brand"].id)
+    if filters.get("territory"):
+        query = query.where(Observation.territory_id == filters["territory"].id)
+    return visible_observations(query, user)
+
+
+def _mentions(user: User, filters: dict, start: datetime, end: datetime, *columns):
+    """A select of barrier mentions (one per observed barrier) in scope and period."""
+    return _in_period(
+        db.select(*columns).select_from(observation_barrier)
+        .join(Observation, Observation.id == observation_barrier.c.observation_id),
+        user, filters, start, end)
+
+
+class Counted(NamedTuple):
+    """Mentions of one barrier in one territory, for one brand (or none), in the period or in
+    the one before."""
+
+    now: bool
+    territory_id: int
+    brand_id: int | None
+    barrier_id: int
+    n: int
+
+
+def _counted(user: User, filters: dict, period: Period) -> list[Counted]:
+    """The mentions in scope over the period and the one before, counted by period, territory,
+    brand and barrier: every count the board shows but the weekly one is a sum of these rows,
+    so the mentions are read once (they were read once per figure: eight scans of some 115,000
+    rows each at 1M calls; the board's build went from 15.9 to 8.5 s on SQLite)."""
+    now = case((Observation.observed_at >= period.start, True), else_=False)
+    keys = (now, Observation.territory_id, Observation.brand_id, observation_barrier.c.barrier_id)
+    query = _mentions(user, filters, period.previous_start, period.end, *keys, func.count())
+    return [Counted(bool(row[0]), *row[1:]) for row in db.session.execute(query.group_by(*keys))]
+
+
+def _weekly(user: User, filters: dict, period: Period) -> list[tuple[str, int]]:
+    """(Monday, mentions) of each week of the period."""
+    week = _week(Observation.observed_at)
+    query = _mentions(user, filters, period.start, period.end, week, func.count())
+    return [(w if isinstance(w, str) else w.isoformat(), n)
+            for w, n in db.session.execute(query.group_by(week).order_by(week))]
+
+
 def _week(column):
     """The Monday of the column's week, as the database computes it."""
     if db.engine.dialect.name == "postgresql":
@@ -159,20 +207,30 @@ def _week(column):
     return func.date(column, "-6 days", "weekday 1")
 
 
-def _mentions(user: User, filters: dict, start: datetime, end: datetime, *columns):
-    """A select of barrier mentions (one per observed barrier) in scope and period."""
-    query = (
-        db.select(*columns)
-        .select_from(observation_barrier)
-        .join(Observation, Observation.id == observation_barrier.c.observation_id)
-        .join(Barrier, Barrier.id == observation_barrier.c.barrier_id)
-        .where(Observation.observed_at >= start, Observation.observed_at < end)
-    )
-    if filters.get("brand"):
-        query = query.where(Observation.brand_id == filters["brand"].id)
-    if filters.get("territory"):
-        query = query.where(Observation.territory_id == filters["territory"].id)
-    return visible_observations(query, user)
+def _summed(rows: list[Counted], key) -> dict:
+    """The rows' mentions summed by `key(row)`."""
+    totals: dict = defaultdict(int)
+    for row in rows:
+        totals[key(row)] += row.n
+    return totals
+
+
+class Names(NamedTuple):
+    """What the board shows for the ids it counts by: small reference tables, read whole."""
+
+    barriers: dict[int, tuple[str, str, str]]  # id -> code, name, category name
+    territories: dict[int, str]  # id -> code
+    brands: dict[int, str]  # id -> name
+
+    @classmethod
+    def read(cls) -> "Names":
+        barriers = db.select(Barrier.id, Barrier.code, Barrier.name, Category.name).join(
+            Category, Category.code == Barrier.category_code)
+        return cls(
+            barriers={row[0]: tuple(row[1:]) for row in db.session.execute(barriers)},
+            territories=dict(db.session.execute(db.select(Territory.id, Territory.code)).all()),
+            brands=dict(db.session.execute(db.select(Brand.id, Brand.name)).all()),
+        )
 
 
 def _ranked(rows) -> dict[str, list[tuple[str, str, int]]]:
@@ -214,29 +272,22 @@ def build_dashboard(user: User, filters: dict, today: date | None = None) -> Das
 
 def _build(user: User, filters: dict, today: date) -> Dashboard:
     period = Period.ending(today, filters.get("days") or 28)
-    count = func.count()
-    in_period = lambda *columns: _mentions(user, filters, period.start, period.end, *columns)  # noqa: E731
+    counted = _counted(user, filters, period)
+    now = [row for row in counted if row.now]
+    before = [row for row in counted if not row.now]
+    names = Names.read()
+    barrier = names.barriers
 
-    totals = db.session.execute(in_period(count, func.count(func.distinct(Observation.id)))).one()
-    week = _week(Observation.observed_at)
-    weekly = db.session.execute(in_period(week, count).group_by(week).order_by(week)).all()
-
-    by_brand = db.session.execute(
-        in_period(Brand.name, Barrier.code, Barrier.name, count)
-        .outerjoin(Brand, Brand.id == Observation.brand_id)
-        .group_by(Brand.name, Barrier.code, Barrier.name)).all()
-    by_territory = db.session.execute(
-        in_period(Territory.code, Barrier.code, Barrier.name, count)
-        .join(Territory, Territory.id == Observation.territory_id)
-        .group_by(Territory.code, Barrier.code, Barrier.name)).all()
-
-    heat_counts = db.session.execute(
-        in_period(Territory.code, Category.name, count)
-        .join(Territory, Territory.id == Observation.territory_id)
-        .join(Category, Category.code == Barrier.category_code)
-        .group_by(Territory.code, Category.name)).all()
-    hottest = max((c for _, _, c in heat_counts), default=0) or 1
-    heat = {(t, c): (n, min(5, 1 + int(5 * n / hottest)) if n else 0) for t, c, n in heat_counts}
+    # Every call names at least one barrier, so the calls with mentions are the calls.
+    calls = db.session.scalar(_in_period(db.select(func.count()).select_from(Observation),
+                                         user, filters, period.start, period.end))
+    by_brand = _summed(now, lambda row: (row.brand_id, row.barrier_id))
+    by_territory = _summed(now, lambda row: (row.territory_id, row.barrier_id))
+    heat_counts = _summed(now, lambda row: (names.territories[row.territory_id],
+                                            barrier[row.barrier_id][2]))
+    hottest = max(heat_counts.values(), default=0) or 1
+    heat = {cell: (n, min(5, 1 + int(5 * n / hottest)) if n else 0)
+            for cell, n in heat_counts.items()}
     categories = db.session.scalars(db.select(Category.name).order_by(Category.position)).all()
     measured = success_rates(user, "play")
 
@@ -245,44 +296,42 @@ def _build(user: User, filters: dict, today: date) -> Dashboard:
         # Plain values only, no database rows: the board is shared between workers as a snapshot.
         filters={"days": period.days, "brand": Picked.of(filters.get("brand")),
                  "territory": Picked.of(filters.get("territory"))},
-        mentions=totals[0],
-        observations=totals[1],
-        weekly=Chart.of([(w if isinstance(w, str) else w.isoformat(), n) for w, n in weekly],
-                        "barriers observed"),
-        by_brand=_ranked(by_brand),
-        by_territory=_ranked(by_territory),
-        heat_rows=sorted({t for t, _, _ in heat_counts}),
+        mentions=sum(row.n for row in now),
+        observations=calls,
+        weekly=Chart.of(_weekly(user, filters, period), "barriers observed"),
+        by_brand=_ranked([(names.brands.get(brand_id), *barrier[barrier_id][:2], n)
+                          for (brand_id, barrier_id), n in by_brand.items()]),
+        by_territory=_ranked([(names.territories[territory_id], *barrier[barrier_id][:2], n)
+                              for (territory_id, barrier_id), n in by_territory.items()]),
+        heat_rows=sorted({territory for territory, _ in heat_counts}),
         heat_columns=list(categories),
         heat=heat,
-        rising=_rising(user, filters, period),
+        rising=_rising(_summed(now, _where), _summed(before, _where), names),
         **_speed(user, period),
         success=_success(measured),
-        coverage=_coverage(user, filters, period, measured),
+        coverage=_coverage(by_brand, names, measured),
         built_at=datetime.now(UTC),
     )
 
 
-def _rising(user: User, filters: dict, period: Period, limit: int = 10) -> list[Rising]:
+def _where(row: Counted) -> tuple[int, int]:
+    return row.barrier_id, row.territory_id
+
+
+def _rising(now: dict, before: dict, names: Names, limit: int = 10) -> list[Rising]:
     """Barriers seen more this period than the one before, biggest rise first, each with the
-    territory where it rose most."""
-
-    def counts(start, end):
-        rows = db.session.execute(
-            _mentions(user, filters, start, end, Barrier.code, Barrier.name, Territory.code,
-                      func.count())
-            .join(Territory, Territory.id == Observation.territory_id)
-            .group_by(Barrier.code, Barrier.name, Territory.code)).all()
-        return {(code, territory): (name, n) for code, name, territory, n in rows}
-
-    now, before = counts(period.start, period.end), counts(period.previous_start, period.start)
+    territory where it rose most. `now` and `before` are mentions by (barrier, territory)."""
     rising: dict[str, Rising] = {}
-    for (code, territory), (name, n) in now.items():
+    places = sorted(now.items(), key=lambda item: names.territories[item[0][1]])
+    for (barrier_id, territory_id), n in places:
+        code, name, _ = names.barriers[barrier_id]
         entry = rising.setdefault(code, Rising(code, name, 0, 0))
         entry.now += n
-        change = n - before.get((code, territory), ("", 0))[1]
+        change = n - before.get((barrier_id, territory_id), 0)
         if change > entry.where_change:
-            entry.where, entry.where_change = territory, change
-    for (code, _territory), (_name, n) in before.items():
+            entry.where, entry.where_change = names.territories[territory_id], change
+    for (barrier_id, _territory_id), n in before.items():
+        code = names.barriers[barrier_id][0]
         if code in rising:
             rising[code].before += n
     ranked = [r for r in rising.values() if r.change > 0]
@@ -319,20 +368,17 @@ def _success(measured: list) -> list[tuple[str, object]]:
             for group in measured]
 
 
-def _coverage(user: User, filters: dict, period: Period, measured: list) -> list[Coverage]:
-    """Per brand: barriers seen against barriers with an approved play that works; the rest,
-    biggest first, is HQ's to-do list."""
-    seen = db.session.execute(
-        _mentions(user, filters, period.start, period.end, Brand.name, Barrier.id, Barrier.code,
-                  Barrier.name, func.count())
-        .outerjoin(Brand, Brand.id == Observation.brand_id)
-        .group_by(Brand.name, Barrier.id, Barrier.code, Barrier.name)).all()
+def _coverage(by_brand: dict, names: Names, measured: list) -> list[Coverage]:
+    """Per brand: barriers seen (`by_brand`: mentions by brand and barrier) against barriers
+    with an approved play that works; the rest, biggest first, is HQ's to-do list."""
     measured = {group.label: group for group in measured}
     barriers = {b.id: b for b in db.session.scalars(
-        db.select(Barrier).where(Barrier.id.in_({row[1] for row in seen}))
+        db.select(Barrier).where(Barrier.id.in_({barrier_id for _, barrier_id in by_brand}))
         .options(selectinload(Barrier.plays)))}
     coverage: dict[str, Coverage] = {}
-    for brand, barrier_id, code, name, n in seen:
+    for (brand_id, barrier_id), n in by_brand.items():
+        brand = names.brands.get(brand_id)
+        code, name, _ = names.barriers[barrier_id]
         entry = coverage.setdefault(brand or "No brand", Coverage(brand or "No brand"))
         entry.seen += 1
         offered = barriers[barrier_id].offered_plays()
@@ -372,9 +418,10 @@ def territory_top(user: User, today: date | None = None, days: int = 30) -> list
 
     def count() -> list[tuple[int, int]]:
         viewer = db.session.get(User, user_id)  # a background rebuild has its own session
+        barrier = observation_barrier.c.barrier_id
         return [(barrier_id, n) for barrier_id, n in db.session.execute(
-            _mentions(viewer, {}, period.start, period.end, Barrier.id, func.count())
-            .group_by(Barrier.id).order_by(func.count().desc(), Barrier.id).limit(TOP))]
+            _mentions(viewer, {}, period.start, period.end, barrier, func.count())
+            .group_by(barrier).order_by(func.count().desc(), barrier).limit(TOP))]
 
     rows = insight_cache().get_or_set(key(period.start), count, background=in_background,
                                       shared=SnapshotStore(),
