@@ -1,5 +1,6 @@
 """The two metrics, checked against values computed by hand on a small fixture."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -60,3 +61,27 @@ def test_metrics_page_shows_both_tables_in_scope(client, as_role, login, three_r
     client.post("/logout")
     login(world["users"]["sales_rep_t3"].email)
     assert "No play has run yet." in client.get("/metrics").text  # T1 is not theirs
+
+
+def test_the_metrics_are_counted_once_per_scope_and_shown_with_their_time(
+        app, client, as_role, login, three_runs, world, monkeypatch):
+    """Counting every run takes seconds at 1M calls: a scope's figures are counted once, shared
+    with another worker through their snapshot, and shown with the time they were counted;
+    another scope gets its own."""
+    from webapp.cache import TTLCache
+    from webapp.metrics import services
+
+    app.config["INSIGHT_CACHE_SECONDS"] = 60
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    as_role("hq_brand")
+    page = client.get("/metrics?by=territory").text
+    assert "<th scope=\"row\">T1</th><td>3</td><td>10.0</td><td>48.0</td>" in page
+    assert re.search(r"Counted at \d\d:\d\d UTC, over every play run in your scope", page)
+    app.extensions["clearpath_cache"] = TTLCache(60)  # another worker, nothing in memory
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "time_to_play", lambda *args: pytest.fail("counted again"))
+        again = client.get("/metrics?by=territory").text
+    assert "<th scope=\"row\">T1</th><td>3</td><td>10.0</td><td>48.0</td>" in again
+    client.post("/logout")
+    login(world["users"]["sales_rep_t3"].email)
+    assert "No play has run yet." in client.get("/metrics?by=territory").text

@@ -21,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
@@ -186,6 +186,16 @@ class SnapshotStore:
             # to the last day's few rows.
             connection.execute(table.delete().where(
                 table.c.built_at < row["built_at"] - timedelta(seconds=KEEP_SNAPSHOTS_SECONDS)))
+
+
+def counted_at(built_at: datetime | None) -> str:
+    """When a snapshot's figures were counted, as a page says it: "09:12 UTC", with the day
+    when it was not today ("23:58 UTC on 01 Dec"); "" when not known."""
+    if built_at is None:
+        return ""
+    if built_at.date() == datetime.now(UTC).date():
+        return f"{built_at:%H:%M} UTC"
+    return f"{built_at:%H:%M} UTC on {built_at:%d %b}"
 
 
 def in_background(job: Callable[[], None]) -> None:

@@ -11,7 +11,13 @@ from typing import NamedTuple
 from sqlalchemy import case, func
 from sqlalchemy.orm import selectinload
 
-from ..cache import KEEP_SNAPSHOTS_SECONDS, SnapshotStore, in_background, insight_cache
+from ..cache import (
+    KEEP_SNAPSHOTS_SECONDS,
+    SnapshotStore,
+    counted_at,
+    in_background,
+    insight_cache,
+)
 from ..extensions import db
 from ..metrics.services import percentile, play_delays, success_rates
 from ..models import (
@@ -143,13 +149,9 @@ class Dashboard:
 
     @property
     def counted_at(self) -> str:
-        """When the figures were counted, as the board says it: "09:12 UTC", with the day when
-        it was not today ("23:58 UTC on 01 Dec", the day before's board shown meanwhile)."""
-        if self.built_at is None:
-            return ""
-        if self.built_at.date() == datetime.now(UTC).date():
-            return f"{self.built_at:%H:%M} UTC"
-        return f"{self.built_at:%H:%M} UTC on {self.built_at:%d %b}"
+        """When the figures were counted (the day before's board is shown on a day's first
+        view, while the day's is counted)."""
+        return counted_at(self.built_at)
 
 
 def _in_period(query, user: User, filters: dict, start: datetime, end: datetime):

@@ -5,7 +5,7 @@ from ..auth.access import roles_required
 from ..htmx import render
 from ..models import USER_ROLES
 from . import bp
-from .services import DIMENSIONS, success_rates, time_to_play
+from .services import DIMENSIONS, field_metrics
 
 
 @bp.get("/metrics")
@@ -14,6 +14,7 @@ def index():
     dimension = request.args.get("by", "barrier")
     if dimension not in DIMENSIONS:
         dimension = "barrier"
+    figures = field_metrics(current_user, dimension)
     return render("metrics/index.html", block="tables", dimension=dimension,
-                  dimensions=DIMENSIONS, speed=time_to_play(current_user, dimension),
-                  success=success_rates(current_user, dimension))
+                  dimensions=DIMENSIONS, speed=figures.speed, success=figures.success,
+                  counted_at=figures.counted_at)

@@ -5,12 +5,19 @@ import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import case, func
 from sqlalchemy.orm import aliased
 
+from ..cache import (
+    KEEP_SNAPSHOTS_SECONDS,
+    SnapshotStore,
+    counted_at,
+    in_background,
+    insight_cache,
+)
 from ..extensions import db
 from ..models import (
     HCP,
@@ -128,6 +135,46 @@ def play_delays(user: User, since=None, until=None) -> list[tuple]:
         query = query.where(Observation.observed_at < until)
     return [(observed_at, max(0.0, (ran_at - observed_at).total_seconds() / 3600))
             for _, observed_at, ran_at in db.session.execute(query)]
+
+
+class Speed(NamedTuple):
+    """A TimeToPlay as a page shows it, without its thousands of hours."""
+
+    label: str
+    count: int
+    median: float
+    p90: float
+
+
+@dataclass
+class Metrics:
+    """The metrics page's figures for one viewer scope and dimension, and when they were
+    counted."""
+
+    dimension: str
+    speed: list[Speed]
+    success: list[Success]
+    built_at: datetime
+
+    @property
+    def counted_at(self) -> str:
+        return counted_at(self.built_at)
+
+
+def field_metrics(user: User, dimension: str) -> Metrics:
+    """Both metrics by `dimension`, over every run in the user's scope: counted once for every
+    viewer with the same scope and kept like the dashboard (a count of all runs takes seconds
+    at 1M calls), shown with the time they were counted while a newer count is made."""
+    key = ("metrics", tuple(user.territory_ids() or ()) or "all", user.sees_medical, dimension)
+    user_id = user.id
+
+    def build() -> Metrics:
+        viewer = db.session.get(User, user_id)  # a background rebuild has its own session
+        speed = [Speed(g.label, g.count, g.median, g.p90) for g in time_to_play(viewer, dimension)]
+        return Metrics(dimension, speed, success_rates(viewer, dimension), datetime.now(UTC))
+
+    return insight_cache().get_or_set(key, build, background=in_background,
+                                      shared=SnapshotStore(), stale_for=KEEP_SNAPSHOTS_SECONDS)
 
 
 def time_to_play(user: User, dimension: str = "barrier") -> list[TimeToPlay]:
