@@ -162,6 +162,24 @@ def test_a_new_key_is_answered_with_its_previous_value_while_its_own_is_built():
     assert jobs == []
 
 
+def test_a_key_may_be_kept_longer_than_the_cache_keeps_others():
+    """A board that takes seconds to count stands five minutes, not the cache's one."""
+    clock, jobs, calls = Clock(), [], []
+    cache = TTLCache(60, clock=clock)
+
+    def board():
+        return cache.get_or_set("board", lambda: calls.append(clock.now) or len(calls),
+                                background=jobs.append, seconds=300)
+
+    assert board() == 1
+    clock.now = 200
+    assert board() == 1 and jobs == []  # the cache's 60 s are past, the board's 300 are not
+    clock.now = 301
+    assert board() == 1 and len(jobs) == 1  # served while it is counted again
+    jobs.pop()()
+    assert board() == 2 and calls == [0, 301]
+
+
 def test_a_rebuild_takes_a_fresher_snapshot_another_worker_made():
     shared, jobs, calls = DictStore(), [], []
     clock = Clock()

@@ -1,12 +1,14 @@
-"""A small per-process cache for figures that may be a minute old (evidence, dashboards).
+"""A small per-process cache for figures that may be minutes old (evidence, dashboards).
 
 Each app has its own store, so tests never see another app's numbers. Entries expire after
-INSIGHT_CACHE_SECONDS (60 by default; 0, the default under TESTING, turns caching off).
+INSIGHT_CACHE_SECONDS (60 by default; 0, the default under TESTING, turns caching off), or the
+time their caller gives (the dashboard and the metrics: BOARD_REFRESH_SECONDS).
 A caller that can recompute off the request (the dashboard) gets stale-while-revalidate: past
 its time a value is still served at once while one background thread builds the next, so only
 the very first view of a key ever waits for the build; a value more than STALE_FACTOR times
 its time past it is never served, unless its caller shows its age (the dashboard says when its
-figures were counted, and serves any snapshot of its day). Such a caller can also share its
+figures were counted, serves any snapshot of its day, and the day before's on a day's first
+view). Such a caller can also share its
 values through the database (SnapshotStore): a value one worker built serves every other
 worker and host, and outlives a restart or a deploy.
 Otherwise each gunicorn worker keeps its own copy: at worst a figure is that many seconds
@@ -41,7 +43,7 @@ class TTLCache:
     def get_or_set(self, key: Hashable, compute: Callable[[], object],
                    background: Callable[[Callable[[], None]], None] | None = None,
                    shared: "SnapshotStore | None" = None, stale_for: float | None = None,
-                   previous: Hashable | None = None):
+                   previous: Hashable | None = None, seconds: float | None = None):
         """The cached value, or `compute()`'s. With `background`, an expired value is returned
         as it is while `background(job)` runs the recomputation (one at a time per key), for
         up to `stale_for` seconds past its time (STALE_FACTOR times its time by default: a
@@ -49,10 +51,13 @@ class TTLCache:
         another worker built is taken from there before computing, and what is computed is
         put there. With `background`, a key that has no value yet is answered with the value
         of `previous` (yesterday's key of a value keyed by the day), if there is one as
-        usable, while its own is built."""
+        usable, while its own is built. `seconds` is this key's time, if not the cache's (a
+        value that costs seconds to count and shows its age may be kept longer); none is kept
+        while the cache is off."""
         if self.seconds <= 0:
             return compute()
-        stale_for = self.seconds * STALE_FACTOR if stale_for is None else stale_for
+        ttl = self.seconds if seconds is None else seconds
+        stale_for = ttl * STALE_FACTOR if stale_for is None else stale_for
         now = self.clock()
         with self._lock:
             hit = self._entries.get(key)
@@ -66,31 +71,32 @@ class TTLCache:
                     hit = None
         if hit is not None:
             if not fresh:
-                self._schedule(key, compute, background, shared)
+                self._schedule(key, compute, background, shared, ttl)
             return value
         found = shared.load(key) if shared is not None else None
         if found is not None:
             age, value = found
-            if age < self.seconds:
-                self._store(key, value, fresh_for=self.seconds - age)
+            if age < ttl:
+                self._store(key, value, fresh_for=ttl - age)
                 return value
-            if background is not None and age < self.seconds + stale_for:
+            if background is not None and age < ttl + stale_for:
                 self._store(key, value, fresh_for=0)
-                self._schedule(key, compute, background, shared)
+                self._schedule(key, compute, background, shared, ttl)
                 return value
         if background is not None and previous is not None:
-            stand_in = self._usable(previous, shared, stale_for)
+            stand_in = self._usable(previous, shared, ttl, stale_for)
             if stand_in is not None:
                 self._store(key, stand_in, fresh_for=0)  # before the build that replaces it
-                self._schedule(key, compute, background, shared)
+                self._schedule(key, compute, background, shared, ttl)
                 return stand_in
         value = compute()  # outside the lock: a slow computation must not block other keys
         if shared is not None:
             shared.save(key, value)
-        self._store(key, value)
+        self._store(key, value, fresh_for=ttl)
         return value
 
-    def _usable(self, key: Hashable, shared: "SnapshotStore | None", stale_for: float):
+    def _usable(self, key: Hashable, shared: "SnapshotStore | None", ttl: float,
+                stale_for: float):
         """The key's value if it may still be served (fresh, or stale by less than
         `stale_for`), from memory or else from `shared`; None otherwise."""
         now = self.clock()
@@ -99,29 +105,29 @@ class TTLCache:
         if hit is not None and now < hit[0] + stale_for:
             return hit[1]
         found = shared.load(key) if shared is not None else None
-        if found is not None and found[0] < self.seconds + stale_for:
+        if found is not None and found[0] < ttl + stale_for:
             return found[1]
         return None
 
-    def _schedule(self, key, compute, background, shared) -> None:
+    def _schedule(self, key, compute, background, shared, ttl: float) -> None:
         with self._lock:
             if key in self._refreshing:
                 return
             self._refreshing.add(key)
-        background(lambda: self._refresh(key, compute, shared))
+        background(lambda: self._refresh(key, compute, shared, ttl))
 
     def _refresh(self, key: Hashable, compute: Callable[[], object],
-                 shared: "SnapshotStore | None" = None) -> None:
+                 shared: "SnapshotStore | None", ttl: float) -> None:
         try:
             # Another worker may have rebuilt it already: take theirs rather than build again.
             found = shared.load(key) if shared is not None else None
-            if found is not None and found[0] < self.seconds:
-                self._store(key, found[1], fresh_for=self.seconds - found[0])
+            if found is not None and found[0] < ttl:
+                self._store(key, found[1], fresh_for=ttl - found[0])
                 return
             value = compute()
             if shared is not None:
                 shared.save(key, value)
-            self._store(key, value)
+            self._store(key, value, fresh_for=ttl)
         finally:
             with self._lock:
                 self._refreshing.discard(key)

@@ -73,6 +73,12 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a tablet left open all day must still submit
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     FEED_POLL_SECONDS = int(os.environ.get("FEED_POLL_SECONDS", "10"))
+    # How long a worker reuses what it counted (evidence, the feed's choices, …), and how long
+    # the dashboard's and the metrics page's figures stand before they are counted again in the
+    # background (a count takes seconds at 1M calls; the pages say when it was made).
+    INSIGHT_CACHE_SECONDS = float(os.environ.get("INSIGHT_CACHE_SECONDS", "60"))
+    BOARD_REFRESH_SECONDS = float(os.environ.get("BOARD_REFRESH_SECONDS", "300"))
+    SUGGEST_REFRESH_SECONDS = float(os.environ.get("SUGGEST_REFRESH_SECONDS", "60"))
     # Days after a play ran before its runner is asked whether it worked.
     OUTCOME_AFTER_DAYS = int(os.environ.get("OUTCOME_AFTER_DAYS", "14"))
     # GET /api/v1/observations holds back items younger than this, so a slow transaction
@@ -93,6 +99,9 @@ class TestConfig(Config):
     SECRET_KEY = "test"
     WTF_CSRF_ENABLED = False
     SYNC_SETTLE_SECONDS = 0
+    # Nothing counted is reused: each test sees its own writes (tests of the caches set these).
+    INSIGHT_CACHE_SECONDS = 0
+    SUGGEST_REFRESH_SECONDS = 0
     # The tests that check sign-in throttling turn it on for their own app.
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"

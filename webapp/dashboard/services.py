@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
+from flask import current_app
 from sqlalchemy import case, func
 from sqlalchemy.orm import selectinload
 
@@ -245,7 +246,7 @@ def _ranked(rows) -> dict[str, list[tuple[str, str, int]]]:
 
 def build_dashboard(user: User, filters: dict, today: date | None = None) -> Dashboard:
     """The dashboard for this viewer's scope and filters: built once, then served from the
-    insight cache and rebuilt in the background when it is a minute old."""
+    insight cache and rebuilt in the background when it is BOARD_REFRESH_SECONDS old."""
     today = today or datetime.now(UTC).date()
     days = filters.get("days") or 28
     brand_id = filters["brand"].id if filters.get("brand") else None
@@ -269,7 +270,8 @@ def build_dashboard(user: User, filters: dict, today: date | None = None) -> Das
     # so), so only a brand-new scope or filter ever waits for the count.
     return insight_cache().get_or_set(key(today), build, background=in_background,
                                       shared=SnapshotStore(), stale_for=KEEP_SNAPSHOTS_SECONDS,
-                                      previous=key(today - timedelta(days=1)))
+                                      previous=key(today - timedelta(days=1)),
+                                      seconds=current_app.config["BOARD_REFRESH_SECONDS"])
 
 
 def _build(user: User, filters: dict, today: date) -> Dashboard:

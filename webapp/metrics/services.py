@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from flask import current_app
 from sqlalchemy import case, func
 from sqlalchemy.orm import aliased
 
@@ -174,7 +175,8 @@ def field_metrics(user: User, dimension: str) -> Metrics:
         return Metrics(dimension, speed, success_rates(viewer, dimension), datetime.now(UTC))
 
     return insight_cache().get_or_set(key, build, background=in_background,
-                                      shared=SnapshotStore(), stale_for=KEEP_SNAPSHOTS_SECONDS)
+                                      shared=SnapshotStore(), stale_for=KEEP_SNAPSHOTS_SECONDS,
+                                      seconds=current_app.config["BOARD_REFRESH_SECONDS"])
 
 
 def time_to_play(user: User, dimension: str = "barrier") -> list[TimeToPlay]:
