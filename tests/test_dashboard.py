@@ -5,6 +5,8 @@ import csv
 import io
 import re
 
+import pytest
+
 from webapp.dashboard.services import build_dashboard
 from webapp.extensions import db
 from webapp.models import AuditEvent, Barrier, PlayRun
@@ -214,6 +216,37 @@ def test_a_dashboard_built_by_one_worker_is_served_to_another_from_its_snapshot(
     assert "Oncora" in served.text
 
 
+def test_a_boards_play_figures_are_counted_once_for_every_filter_of_the_scope(
+        app, world, observe, monkeypatch):
+    """Play success (over every run) and time to play do not change with a board's brand or
+    territory: a second board of the same scope takes them as counted, saying when."""
+    import webapp.dashboard.services as dashboard
+    from webapp.cache import TTLCache
+
+    _world_of_calls(observe)
+    app.config["INSIGHT_CACHE_SECONDS"] = 60
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    everything = _board(world)
+    monkeypatch.setattr(dashboard, "success_rates", lambda *args: pytest.fail("counted again"))
+    monkeypatch.setattr(dashboard, "play_delays", lambda *args, **kw: pytest.fail("counted again"))
+    oncora = _board(world, brand=world["brand"])
+    assert oncora.mentions == 3 and everything.mentions == 5  # the filter still applies
+    assert oncora.success == everything.success and oncora.delays == everything.delays
+    assert oncora.outcomes_counted_at == everything.outcomes_counted_at != ""
+
+
+def _board_snapshot():
+    """The one saved board (the scope's play success and time to play are saved beside it)."""
+    import pickle
+
+    from webapp.dashboard.services import Dashboard
+    from webapp.models import InsightSnapshot
+
+    (board,) = [s for s in db.session.scalars(db.select(InsightSnapshot))
+                if isinstance(pickle.loads(s.payload), Dashboard)]
+    return board
+
+
 def test_the_first_view_of_a_day_shows_the_day_befores_board_while_the_days_is_counted(
         app, client, as_role, world, observe, monkeypatch):
     """Keys carry the day: at midnight every board would be counted again while its first
@@ -224,7 +257,6 @@ def test_the_first_view_of_a_day_shows_the_day_befores_board_while_the_days_is_c
 
     import webapp.dashboard.services as dashboard
     from webapp.cache import TTLCache
-    from webapp.models import InsightSnapshot
 
     _world_of_calls(observe)
     as_role("hq_brand")
@@ -235,7 +267,7 @@ def test_the_first_view_of_a_day_shows_the_day_befores_board_while_the_days_is_c
                                       {"days": 28, "brand": None, "territory": None}, yesterday)
     late = datetime.combine(yesterday, datetime.min.time(), tzinfo=UTC) + timedelta(hours=23, minutes=58)
     board.built_at = late
-    snapshot = db.session.scalar(db.select(InsightSnapshot))
+    snapshot = _board_snapshot()
     snapshot.payload, snapshot.built_at = pickle.dumps(board), late
     db.session.commit()
     app.extensions["clearpath_cache"] = TTLCache(60)  # a worker started this morning
@@ -259,7 +291,6 @@ def test_an_hour_old_dashboard_is_shown_at_once_with_its_time_while_a_new_one_is
 
     import webapp.dashboard.services as dashboard
     from webapp.cache import TTLCache
-    from webapp.models import InsightSnapshot
 
     _world_of_calls(observe)
     as_role("hq_brand")
@@ -267,7 +298,7 @@ def test_an_hour_old_dashboard_is_shown_at_once_with_its_time_while_a_new_one_is
     app.extensions["clearpath_cache"] = TTLCache(60)
     assert client.get("/dashboard", headers=HTMX).status_code == 200
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
-    snapshot = db.session.scalar(db.select(InsightSnapshot))
+    snapshot = _board_snapshot()
     board = pickle.loads(snapshot.payload)
     board.built_at = an_hour_ago
     snapshot.payload, snapshot.built_at = pickle.dumps(board), an_hour_ago
