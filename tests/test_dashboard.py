@@ -110,6 +110,27 @@ def test_dashboard_page_fragment_and_pdf(client, as_role, world, observe):
     assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "dashboard_printed"))
 
 
+def test_a_board_printed_again_is_laid_out_once_and_each_print_audited(
+        app, client, as_role, world, observe):
+    """The print names the board's counted time, not the time of printing: the same board
+    printed again is the same HTML, laid out once (seconds for 25 pages at 1M calls)."""
+    from webapp.cache import TTLCache
+    from webapp.dashboard.routes import PRINTED_BOARDS
+
+    _world_of_calls(observe)
+    as_role("hq_brand")
+    app.config["INSIGHT_CACHE_SECONDS"] = 60
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    PRINTED_BOARDS.cache_clear()
+    first, again = client.get("/dashboard.pdf"), client.get("/dashboard.pdf")
+    assert first.data == again.data and first.data.startswith(b"%PDF")
+    assert (PRINTED_BOARDS.cache_info().misses, PRINTED_BOARDS.cache_info().hits) == (1, 1)
+    assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "dashboard_printed")) == 2
+    client.get("/dashboard.pdf?brand=ONC")  # another board, another print
+    assert PRINTED_BOARDS.cache_info().misses == 2
+
+
 def test_feed_filters_by_role_stage_barrier_safety_note_and_words(client, as_role, observe):
     observe("sales_rep", barriers=["ACC-PA-002"], note="office says PA keeps bouncing")
     observe("district_manager", hcp="H2", barriers=["CLN-BIO-001"])

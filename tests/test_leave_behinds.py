@@ -50,14 +50,14 @@ def test_hq_can_print_for_any_territory(client, as_role):
 
 
 def test_an_unchanged_leave_behind_is_rendered_once_and_a_changed_one_again(client, as_role, world):
-    from webapp.leave_behinds.services import _pdf
+    from webapp.leave_behinds.services import LEAVE_BEHINDS
 
-    _pdf.cache_clear()
+    LEAVE_BEHINDS.cache_clear()
     as_role("sales_rep")
     url = "/plays/ACC-PA-002/leave-behind.pdf?hcp=H1"
     first, second = client.get(url), client.get(url)
     assert first.data == second.data
-    assert (_pdf.cache_info().misses, _pdf.cache_info().hits) == (1, 1)
+    assert (LEAVE_BEHINDS.cache_info().misses, LEAVE_BEHINDS.cache_info().hits) == (1, 1)
     # Both prints are audited, cached or not.
     assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "leave_behind_printed")) == 2
@@ -65,5 +65,5 @@ def test_an_unchanged_leave_behind_is_rendered_once_and_a_changed_one_again(clie
     world["hcps"]["H1"].account = "Harbor Oncology West"
     db.session.commit()
     renamed = client.get(url)
-    assert _pdf.cache_info().misses == 2
+    assert LEAVE_BEHINDS.cache_info().misses == 2
     assert "Harbor Oncology West" in _text(renamed.data)[0]

@@ -2,18 +2,15 @@
 
 import re
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 
-from flask import current_app, render_template
-from weasyprint import CSS, HTML
+from flask import render_template
 
 from ..models import HCP, Barrier, Play
+from ..pdf import KeptPdfs
 
-STYLESHEET = "css/leave_behind.css"
-# Rendered PDFs kept per process, keyed by their whole HTML: the same play, leave-behind, HCP
-# and day give the same bytes, and any change to one of them is a different key.
-CACHED_PDFS = 256
+# Rendered leave-behinds kept per process (the same play, leave-behind, HCP and day give the
+# same HTML).
+LEAVE_BEHINDS = KeptPdfs("css/leave_behind.css", size=256)
 
 
 def offered_play(barrier: Barrier, play_id: str = "") -> Play | None:
@@ -33,21 +30,7 @@ def render_leave_behind(barrier: Barrier, play: Play, hcp: HCP, today: date) -> 
         hcp=hcp,
         today=today,
     )
-    static = Path(current_app.static_folder)
-    stylesheet = static / STYLESHEET
-    return _pdf(html, str(static), str(stylesheet), stylesheet.stat().st_mtime)
-
-
-@lru_cache(maxsize=CACHED_PDFS)
-def _pdf(html: str, base_url: str, stylesheet: str, stylesheet_mtime: float) -> bytes:
-    return HTML(string=html, base_url=base_url).write_pdf(
-        stylesheets=[_stylesheet(stylesheet, stylesheet_mtime)])
-
-
-@lru_cache(maxsize=4)
-def _stylesheet(path: str, mtime: float) -> CSS:
-    """The parsed stylesheet, parsed again only when the file changes."""
-    return CSS(filename=path)
+    return LEAVE_BEHINDS(html)
 
 
 def filename_for(barrier: Barrier, hcp: HCP) -> str:
