@@ -11,6 +11,13 @@ def scoped(query, user: User, territory_column):
     return query.where(territory_column.in_(territory_ids))
 
 
+def cache_scope(user: User) -> tuple:
+    """What the key of a kept figure carries of its viewer: their territories ("all" for HQ)
+    and whether they see medical insights. Viewers with the same scope see the same figures,
+    and no figure is ever shared beyond it."""
+    return tuple(user.territory_ids() or ()) or "all", user.sees_medical
+
+
 def in_scope(user: User, territory_id: int) -> bool:
     territory_ids = user.territory_ids()
     return territory_ids is None or territory_id in territory_ids

@@ -25,7 +25,7 @@ from ..models import (
     observation_barrier,
     utcnow,
 )
-from ..scope import in_scope, scoped, user_may_see
+from ..scope import cache_scope, in_scope, scoped, user_may_see
 from .compliance import check_note
 
 RECENT_HCPS = 6
@@ -159,11 +159,8 @@ def likely_barriers(user: User, hcp: HCP, limit: int = FREQUENT_BARRIERS) -> lis
         scores[barrier_id] = scores.get(barrier_id, 0.0) + n * LIKELY_WEIGHTS["hcp"]
     if not scores:
         return []
-    codes = dict(db.session.execute(
-        active_barriers().with_only_columns(Barrier.id, Barrier.code).where(Barrier.id.in_(scores))).all())
-    top = sorted(codes, key=lambda barrier_id: (-scores[barrier_id], codes[barrier_id]))[:limit]
-    found = {b.id: b for b in db.session.scalars(active_barriers().where(Barrier.id.in_(top)))}
-    return [found[barrier_id] for barrier_id in top if barrier_id in found]
+    active = db.session.scalars(active_barriers().where(Barrier.id.in_(scores)))
+    return sorted(active, key=lambda b: (-scores[b.id], b.code))[:limit]
 
 
 def _mention_counts(user: User, since, *by, territory=Observation.territory_id):
@@ -182,7 +179,7 @@ def _field_mentions(user: User, since: date) -> list[tuple[int, str | None, int]
     """(barrier id, HCP segment, mentions) in the user's territories since the start of
     `since`, shared by every viewer with the same territories and rebuilt off the request."""
     def key(day: date) -> tuple:
-        return ("likely-field", tuple(user.territory_ids() or ()) or "all", day)
+        return ("likely-field", *cache_scope(user), day)
 
     user_id = user.id
 

@@ -31,7 +31,7 @@ from ..models import (
     User,
     observation_barrier,
 )
-from ..scope import visible_observations
+from ..scope import cache_scope, visible_observations
 
 # A play is effective once it resolved at least this share of at least MIN_JUDGED outcomes.
 EFFECTIVE_RATE = 0.6
@@ -257,9 +257,9 @@ def build_dashboard(user: User, filters: dict, today: date | None = None) -> Das
     days = filters.get("days") or 28
     brand_id = filters["brand"].id if filters.get("brand") else None
     territory_id = filters["territory"].id if filters.get("territory") else None
+
     def key(day: date) -> tuple:
-        return ("dashboard", tuple(user.territory_ids() or ()) or "all", user.sees_medical, days,
-                brand_id, territory_id, day)
+        return ("dashboard", *cache_scope(user), days, brand_id, territory_id, day)
 
     user_id = user.id
 
@@ -334,10 +334,6 @@ class Outcomes:
     built_at: datetime
 
 
-def _scope(user: User) -> tuple:
-    return tuple(user.territory_ids() or ()) or "all", user.sees_medical
-
-
 def _kept(key: tuple, count):
     """What a board shows that its brand and territory filters do not change (play success,
     time to play): counted once per scope for every board, and kept like the boards (2–3.6 s
@@ -354,12 +350,12 @@ def _outcomes(user: User) -> Outcomes:
         viewer = db.session.get(User, user_id)  # a background rebuild has its own session
         return Outcomes(success_rates(viewer, "play"), datetime.now(UTC))
 
-    return _kept(("board-outcomes", *_scope(user)), count)
+    return _kept(("board-outcomes", *cache_scope(user)), count)
 
 
 def _kept_speed(user: User, period: Period) -> dict:
     user_id = user.id
-    return _kept(("board-speed", *_scope(user), period.start, period.days),
+    return _kept(("board-speed", *cache_scope(user), period.start, period.days),
                  lambda: _speed(db.session.get(User, user_id), period))
 
 
@@ -460,8 +456,7 @@ def territory_top(user: User, today: date | None = None, days: int = 30) -> list
 
     period = Period.ending(today or datetime.now(UTC).date(), days)
     def key(start: datetime) -> tuple:
-        return ("territory-top", tuple(user.territory_ids() or ()) or "all", user.sees_medical,
-                start, days)
+        return ("territory-top", *cache_scope(user), start, days)
 
     user_id = user.id
 

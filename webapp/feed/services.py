@@ -29,7 +29,7 @@ from ..models import (
 from ..pagination import CURSOR, cursor_of, cursor_params, newer_rows, older_rows
 from ..plays.services import role_label
 from ..replica import READS_FROM_REPLICA
-from ..scope import scoped, visible_observations
+from ..scope import cache_scope, scoped, visible_observations
 
 PAGE_SIZE = 25
 
@@ -213,8 +213,8 @@ def _page_statement(user: User, filters: dict, *, newer: bool, after_cursor: boo
     if filters.get("q"):
         return build()
     chosen = tuple(sorted((k, v) for k, v in filters.items() if v and k not in ("before", "after")))
-    scope = tuple(user.territory_ids() or ()) or "all", user.sees_medical
-    return insight_cache().get_or_set(("feed-page", scope, newer, after_cursor, limit, chosen), build)
+    key = ("feed-page", *cache_scope(user), newer, after_cursor, limit, chosen)
+    return insight_cache().get_or_set(key, build)
 
 
 def _page(user: User, filters: dict, cursor: str | None, *, newer: bool, limit: int) -> list[FeedItem]:
@@ -273,7 +273,7 @@ class Choices(NamedTuple):
 def filter_options(user: User) -> dict[str, Choices]:
     """The choices of the filter form: reference data, the same for every viewer with the same
     scope, so read and rendered once a minute rather than six queries and ~300 options a page."""
-    key = ("feed-options", tuple(user.territory_ids() or ()) or "all", user.sees_medical)
+    key = ("feed-options", *cache_scope(user))
     return insight_cache().get_or_set(key, lambda: _filter_options(user))
 
 

@@ -34,7 +34,7 @@ from ..models import (
     User,
     observation_barrier,
 )
-from ..scope import visible_observations
+from ..scope import cache_scope, visible_observations
 
 DIMENSIONS = ("barrier", "play", "category", "role", "territory", "brand")
 # A play's effect on adoption: did the HCP move up the brand's ladder within this many days?
@@ -166,7 +166,7 @@ def field_metrics(user: User, dimension: str) -> Metrics:
     """Both metrics by `dimension`, over every run in the user's scope: counted once for every
     viewer with the same scope and kept like the dashboard (a count of all runs takes seconds
     at 1M calls), shown with the time they were counted while a newer count is made."""
-    key = ("metrics", tuple(user.territory_ids() or ()) or "all", user.sees_medical, dimension)
+    key = ("metrics", *cache_scope(user), dimension)
     user_id = user.id
 
     def build() -> Metrics:
