@@ -18,7 +18,9 @@ const DATA_PATHS = ["/api/v1/barriers", "/api/v1/hcps", "/api/v1/reference", "/a
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(SHELL_CACHE)
-      .then((cache) => cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload" }))))
+      // Without credentials: a shell is the same for everybody (it names nobody) and its
+      // response can set no cookie, so an install running alongside sign-in never undoes it.
+      .then((cache) => cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload", credentials: "omit" }))))
       .then(() => self.skipWaiting())
   );
 });

@@ -365,6 +365,12 @@ def test_app_update_keeps_the_queue(browser, live_server, live_app):
                  what="the new service worker to be active")
             (new_shell,) = page.evaluate(SHELL_CACHES)
             assert new_shell != old_shell
+            # Installed while the rep is signed in, the shell still names nobody and holds no
+            # session's token: the install fetched it without cookies.
+            shell_page = page.evaluate(f"""caches.open({new_shell!r})
+                .then(cache => cache.match('/offline/capture')).then(r => r.text())""")
+            assert 'id="offline-capture"' in shell_page
+            assert REP_EMAIL not in shell_page and "X-CSRFToken" not in shell_page
             # Data cache untouched by the update, the queue intact.
             assert page.evaluate("caches.has('clearpath-data')")
             assert sorted(i["id"] for i in outbox_items(page)) == sorted(i["id"] for i in queued)
