@@ -3,6 +3,11 @@
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from webapp.extensions import db
+from webapp.feed import services as feed_services
+
 from .sql import with_statements
 
 HTMX = {"HX-Request": "true"}
@@ -178,6 +183,60 @@ def test_word_search_pages_neither_skip_nor_repeat(client, as_role, observe):
     assert sorted(seen) == [f"{n:02d}" for n in range(30)]
     assert "nothing to see" not in first + second
 
+
+
+@pytest.fixture
+def sqlite_only(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's note index (PostgreSQL's trigram index is migration 0007's)")
+
+
+def _page_statement(statements) -> str:
+    return next(s for s in statements if s.startswith("SELECT page."))
+
+
+def test_sqlite_word_search_reads_only_the_calls_its_index_finds(
+        client, as_role, observe, sqlite_only, monkeypatch):
+    for n in range(3):
+        observe(note=f"rare quokka sighting {n}")
+    for n in range(5):
+        observe(note=f"common wombat {n}")
+    observe(note="100% of PAs resubmitted")
+    as_role("hq_brand")
+    monkeypatch.setattr(feed_services, "FEW_MATCHES", 4)
+
+    page, statements = with_statements(lambda: client.get("/feed?q=QUOKKA+sight").text)
+    assert len(re.findall("rare quokka sighting", page)) == 3 and "wombat" not in page
+    assert any(" MATCH " in s for s in statements)
+    assert "observation.id IN (" in _page_statement(statements)  # the index's few candidates
+
+    # More matches than FEW_MATCHES: a common word, found by reading the feed newest first.
+    page, statements = with_statements(lambda: client.get("/feed?q=wombat").text)
+    assert len(re.findall("common wombat", page)) == 5
+    assert "observation.id IN (" not in _page_statement(statements)
+
+    # A two-letter word is not in the trigram index: the notes themselves are read.
+    page, statements = with_statements(lambda: client.get("/feed?q=pa").text)
+    assert "100% of PAs" in page and not any(" MATCH " in s for s in statements)
+    # Signs that mean something to LIKE or to FTS5 are plain characters of a word.
+    assert "100% of PAs" in client.get("/feed?q=100%25").text
+    assert "100% of PAs" not in client.get("/feed?q=100_").text
+    answer = client.get('/feed?q=say"hi')
+    assert answer.status_code == 200 and "No observations match" in answer.text
+
+
+def test_sqlite_note_index_follows_every_write_to_a_note(observe, sqlite_only):
+    observation = observe(note="first words")
+    connection = db.session.connection()
+    connection.exec_driver_sql("UPDATE observation SET note = 'second thoughts' WHERE id = ?",
+                               (str(observation.id),))
+    assert feed_services._few_note_matches(["second"]) == [str(observation.id)]
+    assert feed_services._few_note_matches(["first"]) == []
+    for table in ("observation_barrier", "observation"):  # as a restore with --replace does
+        connection.exec_driver_sql(f"DELETE FROM {table}")
+    assert feed_services._few_note_matches(["second"]) == []
+    count = "SELECT count(*) FROM observation_note_search_key"
+    assert connection.exec_driver_sql(count).scalar() == 0
 
 
 def test_filter_form_keeps_the_chosen_options_and_shows_every_choice(client, as_role, observe):

@@ -534,7 +534,56 @@ class InsightSnapshot(db.Model):
 # comparisons (autogenerate, the migration test) leave them out.
 SEARCH_INDEXES = frozenset({"ix_observation_note_trgm"})
 
+# SQLite's counterpart (migration 0012, and create_all below): the notes in an FTS5 trigram
+# index, which finds the calls whose note holds a word without reading every note. Its rows
+# are numbered by the key table, not by the observation's rowid, which VACUUM may renumber
+# (the observation's key is its UUID); triggers keep both in step with every insert, change
+# and delete of an observation, whatever writes it (capture, sync, a restore, the bench seed).
+NOTE_SEARCH = "observation_note_search"
+NOTE_SEARCH_DDL = (
+    f"CREATE VIRTUAL TABLE {NOTE_SEARCH} USING fts5(note, tokenize='trigram')",
+    f"""CREATE TABLE {NOTE_SEARCH}_key (
+        rowid INTEGER PRIMARY KEY, observation_id VARCHAR(36) NOT NULL UNIQUE)""",
+    f"""CREATE TRIGGER {NOTE_SEARCH}_insert AFTER INSERT ON observation WHEN new.note != ''
+    BEGIN
+        INSERT INTO {NOTE_SEARCH}_key (observation_id) VALUES (new.id);
+        INSERT INTO {NOTE_SEARCH} (rowid, note) VALUES (last_insert_rowid(), new.note);
+    END""",
+    f"""CREATE TRIGGER {NOTE_SEARCH}_delete AFTER DELETE ON observation WHEN old.note != ''
+    BEGIN
+        DELETE FROM {NOTE_SEARCH} WHERE rowid =
+            (SELECT rowid FROM {NOTE_SEARCH}_key WHERE observation_id = old.id);
+        DELETE FROM {NOTE_SEARCH}_key WHERE observation_id = old.id;
+    END""",
+    f"""CREATE TRIGGER {NOTE_SEARCH}_update AFTER UPDATE OF id, note ON observation
+    BEGIN
+        DELETE FROM {NOTE_SEARCH} WHERE rowid =
+            (SELECT rowid FROM {NOTE_SEARCH}_key WHERE observation_id = old.id);
+        DELETE FROM {NOTE_SEARCH}_key WHERE observation_id = old.id;
+        INSERT INTO {NOTE_SEARCH}_key (observation_id) SELECT new.id WHERE new.note != '';
+        INSERT INTO {NOTE_SEARCH} (rowid, note)
+            SELECT last_insert_rowid(), new.note WHERE new.note != '';
+    END""",
+)
+NOTE_SEARCH_DROP = (f"DROP TABLE IF EXISTS {NOTE_SEARCH}", f"DROP TABLE IF EXISTS {NOTE_SEARCH}_key")
+
+
+@event.listens_for(Observation.__table__, "after_create")
+def _create_note_search(table, connection, **kw) -> None:
+    if connection.dialect.name == "sqlite":
+        for statement in NOTE_SEARCH_DDL:
+            connection.exec_driver_sql(statement)
+
+
+@event.listens_for(Observation.__table__, "after_drop")
+def _drop_note_search(table, connection, **kw) -> None:
+    if connection.dialect.name == "sqlite":
+        for statement in NOTE_SEARCH_DROP:
+            connection.exec_driver_sql(statement)
+
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic's filter: everything but the database-only search indexes."""
+    """Alembic's filter: everything but the database-only search indexes and tables."""
+    if type_ == "table":
+        return not name.startswith(NOTE_SEARCH)
     return not (type_ == "index" and name in SEARCH_INDEXES)
