@@ -48,6 +48,21 @@ def test_dashboard_counts_match_the_hand_count(world, observe):
     ]
 
 
+def test_the_boards_period_counts_read_an_index_not_the_calls(world, observe):
+    """Both reads of the mentions find what they count by in ix_observation_period."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by its table sizes")
+    _world_of_calls(observe)
+    _, statements = with_statements(lambda: _board(world))
+    scans = [s for s in statements if "FROM observation_barrier JOIN observation ON" in s]
+    connection = db.session.connection()
+    for scan in scans:
+        parameters = tuple(range(scan.count("?")))  # EXPLAIN QUERY PLAN ignores their values
+        plan = " / ".join(row[-1] for row in connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + scan, parameters))
+        assert "SEARCH observation USING COVERING INDEX ix_observation_period" in plan, plan
+
+
 def test_the_board_reads_the_mentions_twice_not_once_per_figure(world, observe):
     """Totals, brands, territories, the heat map, what is rising and the coverage are all sums
     of one count by period, territory, brand and barrier; the weekly chart is the other read."""

@@ -384,8 +384,12 @@ class Observation(db.Model):
         # A brand's feed: a deep page filtered by brand and category walks 126 rows, not 800.
         Index("ix_observation_brand_feed", "brand_id", "received_at", "id"),
         Index("ix_observation_safety", "safety_flag", "received_at"),
-        # The dashboard's period scans, and an HCP's history and "seen again" look-ups.
-        Index("ix_observation_observed", "observed_at"),
+        # The dashboard's period scans: the index holds what a period is counted by
+        # (territory, brand, author's role, id), so they read it and the barrier links, not
+        # the rows (migration 0013).
+        Index("ix_observation_period", "observed_at", "territory_id", "brand_id", "author_role",
+              "id"),
+        # An HCP's history and "seen again" look-ups.
         Index("ix_observation_hcp_observed", "hcp_id", "observed_at"),
         # A territory's recent calls: the rep's top barriers, a district's dashboard.
         Index("ix_observation_territory_observed", "territory_id", "observed_at"),
