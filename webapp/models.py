@@ -544,22 +544,26 @@ SEARCH_INDEXES = frozenset({"ix_observation_note_trgm"})
 # (the observation's key is its UUID); triggers keep both in step with every insert, change
 # and delete of an observation, whatever writes it (capture, sync, a restore, the bench seed).
 NOTE_SEARCH = "observation_note_search"
-NOTE_SEARCH_DDL = (
+NOTE_SEARCH_TABLES = (
     f"CREATE VIRTUAL TABLE {NOTE_SEARCH} USING fts5(note, tokenize='trigram')",
     f"""CREATE TABLE {NOTE_SEARCH}_key (
         rowid INTEGER PRIMARY KEY, observation_id VARCHAR(36) NOT NULL UNIQUE)""",
-    f"""CREATE TRIGGER {NOTE_SEARCH}_insert AFTER INSERT ON observation WHEN new.note != ''
+)
+NOTE_SEARCH_TRIGGERS = {
+    "insert": f"""CREATE TRIGGER {NOTE_SEARCH}_insert AFTER INSERT ON observation
+    WHEN new.note != ''
     BEGIN
         INSERT INTO {NOTE_SEARCH}_key (observation_id) VALUES (new.id);
         INSERT INTO {NOTE_SEARCH} (rowid, note) VALUES (last_insert_rowid(), new.note);
     END""",
-    f"""CREATE TRIGGER {NOTE_SEARCH}_delete AFTER DELETE ON observation WHEN old.note != ''
+    "delete": f"""CREATE TRIGGER {NOTE_SEARCH}_delete AFTER DELETE ON observation
+    WHEN old.note != ''
     BEGIN
         DELETE FROM {NOTE_SEARCH} WHERE rowid =
             (SELECT rowid FROM {NOTE_SEARCH}_key WHERE observation_id = old.id);
         DELETE FROM {NOTE_SEARCH}_key WHERE observation_id = old.id;
     END""",
-    f"""CREATE TRIGGER {NOTE_SEARCH}_update AFTER UPDATE OF id, note ON observation
+    "update": f"""CREATE TRIGGER {NOTE_SEARCH}_update AFTER UPDATE OF id, note ON observation
     BEGIN
         DELETE FROM {NOTE_SEARCH} WHERE rowid =
             (SELECT rowid FROM {NOTE_SEARCH}_key WHERE observation_id = old.id);
@@ -568,22 +572,28 @@ NOTE_SEARCH_DDL = (
         INSERT INTO {NOTE_SEARCH} (rowid, note)
             SELECT last_insert_rowid(), new.note WHERE new.note != '';
     END""",
+}
+# Every noted observation indexed at once, into an empty index: a bulk load (the bench seed)
+# drops the insert trigger, writes, runs these and creates the trigger again.
+NOTE_SEARCH_FILL = (
+    f"INSERT INTO {NOTE_SEARCH}_key (observation_id) SELECT id FROM observation WHERE note != ''",
+    f"""INSERT INTO {NOTE_SEARCH} (rowid, note) SELECT k.rowid, o.note
+        FROM {NOTE_SEARCH}_key AS k JOIN observation AS o ON o.id = k.observation_id""",
 )
-NOTE_SEARCH_DROP = (f"DROP TABLE IF EXISTS {NOTE_SEARCH}", f"DROP TABLE IF EXISTS {NOTE_SEARCH}_key")
 
 
 @event.listens_for(Observation.__table__, "after_create")
 def _create_note_search(table, connection, **kw) -> None:
     if connection.dialect.name == "sqlite":
-        for statement in NOTE_SEARCH_DDL:
+        for statement in (*NOTE_SEARCH_TABLES, *NOTE_SEARCH_TRIGGERS.values()):
             connection.exec_driver_sql(statement)
 
 
 @event.listens_for(Observation.__table__, "after_drop")
 def _drop_note_search(table, connection, **kw) -> None:
     if connection.dialect.name == "sqlite":
-        for statement in NOTE_SEARCH_DROP:
-            connection.exec_driver_sql(statement)
+        for name in (NOTE_SEARCH, f"{NOTE_SEARCH}_key"):
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

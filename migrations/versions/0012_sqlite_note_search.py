@@ -20,8 +20,8 @@ down_revision = '0011'
 branch_labels = None
 depends_on = None
 
-# As in webapp.models.NOTE_SEARCH_DDL when this revision was written (a migration stays as it
-# was run).
+# As webapp.models' NOTE_SEARCH_TABLES, _TRIGGERS and _FILL were when this revision was
+# written (a migration stays as it was run).
 DDL = (
     "CREATE VIRTUAL TABLE observation_note_search USING fts5(note, tokenize='trigram')",
     """CREATE TABLE observation_note_search_key (

@@ -1,0 +1,45 @@
+"""The bench's data generator (bench/seed.py), on a small SQLite file: what it loads in bulk
+must be what the app's own write path would have made, search index included."""
+
+import argparse
+import sqlite3
+
+import pytest
+
+from bench import seed as seeding
+from webapp.models import NOTE_SEARCH
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    path = tmp_path / "bench.sqlite3"
+    args = argparse.Namespace(observations=400, hcps=60, users=30, days=365, run_share=0.15,
+                              seed=8, database_url=f"sqlite:///{path}")
+    report = seeding.seed(args)
+    connection = sqlite3.connect(path)
+    yield report, connection
+    connection.close()
+
+
+def test_the_seed_indexes_every_note_once_and_puts_the_trigger_back(seeded):
+    report, connection = seeded
+
+    def count(sql: str) -> int:
+        return connection.execute(sql).fetchone()[0]
+
+    assert count("SELECT count(*) FROM observation") == report["observations"] == 400
+    noted = count("SELECT count(*) FROM observation WHERE note != ''")
+    assert noted > 100
+    assert count(f"SELECT count(*) FROM {NOTE_SEARCH}_key") == noted
+    assert count(f"SELECT count(*) FROM {NOTE_SEARCH}") == noted
+    # Each note is found by its own words, through the key to its own observation.
+    observation_id, note = connection.execute(
+        "SELECT id, note FROM observation WHERE note != '' ORDER BY id LIMIT 1").fetchone()
+    found = connection.execute(
+        f"SELECT k.observation_id FROM {NOTE_SEARCH} AS s JOIN {NOTE_SEARCH}_key AS k "
+        f"ON k.rowid = s.rowid WHERE {NOTE_SEARCH} MATCH ?",
+        ('"' + note.replace('"', '""') + '"',)).fetchall()
+    assert (observation_id,) in found
+    triggers = {name for (name,) in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert {f"{NOTE_SEARCH}_insert", f"{NOTE_SEARCH}_delete", f"{NOTE_SEARCH}_update"} <= triggers
