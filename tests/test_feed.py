@@ -225,6 +225,25 @@ def test_sqlite_word_search_reads_only_the_calls_its_index_finds(
     assert answer.status_code == 200 and "No observations match" in answer.text
 
 
+def test_sqlite_without_the_note_index_still_searches(client, as_role, observe, sqlite_only):
+    """An SQLite without FTS5's trigram tokenizer (before 3.34) is migrated without the index:
+    its word search reads the notes, as before."""
+    observe(note="rare quokka sighting")
+    observe(note="nothing to see")
+    connection = db.session.connection()
+    for trigger in ("insert", "delete", "update"):
+        connection.exec_driver_sql(f"DROP TRIGGER observation_note_search_{trigger}")
+    for table in ("observation_note_search", "observation_note_search_key"):
+        connection.exec_driver_sql(f"DROP TABLE {table}")
+    db.session.commit()
+    as_role("hq_brand")
+    page, statements = with_statements(lambda: client.get("/feed?q=quokka").text)
+    assert "rare quokka sighting" in page and "nothing to see" not in page
+    assert not any(" MATCH " in s for s in statements)
+    observe(note="another quokka")  # writes need no index either
+    assert "another quokka" in client.get("/feed?q=quokka").text
+
+
 def test_sqlite_note_index_follows_every_write_to_a_note(observe, sqlite_only):
     observation = observe(note="first words")
     connection = db.session.connection()

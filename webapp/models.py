@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy import false as sa_false
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -584,9 +585,14 @@ NOTE_SEARCH_FILL = (
 
 @event.listens_for(Observation.__table__, "after_create")
 def _create_note_search(table, connection, **kw) -> None:
-    if connection.dialect.name == "sqlite":
-        for statement in (*NOTE_SEARCH_TABLES, *NOTE_SEARCH_TRIGGERS.values()):
-            connection.exec_driver_sql(statement)
+    if connection.dialect.name != "sqlite":
+        return
+    try:
+        connection.exec_driver_sql(NOTE_SEARCH_TABLES[0])
+    except DBAPIError:  # no trigram tokenizer before SQLite 3.34: the word search scans
+        return
+    for statement in (*NOTE_SEARCH_TABLES[1:], *NOTE_SEARCH_TRIGGERS.values()):
+        connection.exec_driver_sql(statement)
 
 
 @event.listens_for(Observation.__table__, "after_drop")

@@ -11,7 +11,10 @@ Revises: 0011
 Create Date: 2026-12-02 14:40:00
 
 """
+import logging
+
 from alembic import op
+from sqlalchemy.exc import DBAPIError
 
 
 # revision identifiers, used by Alembic.
@@ -19,6 +22,8 @@ revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None
+
+log = logging.getLogger("alembic.runtime.migration")
 
 # As webapp.models' NOTE_SEARCH_TABLES, _TRIGGERS and _FILL were when this revision was
 # written (a migration stays as it was run).
@@ -59,9 +64,18 @@ FILL = (
 
 
 def upgrade():
-    if op.get_bind().dialect.name != "sqlite":
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
         return
-    for statement in (*DDL, *FILL):
+    # An SQLite older than 3.34 has no trigram tokenizer (or no FTS5 at all): it keeps the
+    # scan, with a warning, as a PostgreSQL without pg_trgm does (0007); the search still works.
+    try:
+        bind.exec_driver_sql(DDL[0])
+    except DBAPIError as error:
+        log.warning("FTS5's trigram tokenizer unavailable (%s): the feed's word search scans",
+                    error.orig)
+        return
+    for statement in (*DDL[1:], *FILL):
         op.execute(statement)
 
 

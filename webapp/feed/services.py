@@ -145,7 +145,7 @@ def _few_note_matches(words: list[str]) -> list[str] | None:
     (the trigram index knows no shorter), if there are at most FEW_MATCHES; otherwise None.
     They are candidates: the words' own conditions still decide."""
     searchable = [word for word in words if len(word) >= 3]
-    if db.engine.dialect.name != "sqlite" or not searchable:
+    if db.engine.dialect.name != "sqlite" or not searchable or not _has_note_search():
         return None
     phrases = " AND ".join('"' + word.replace('"', '""') + '"' for word in searchable)
     ids = db.session.scalars(
@@ -154,6 +154,17 @@ def _few_note_matches(words: list[str]) -> list[str] | None:
              f"WHERE {NOTE_SEARCH} MATCH :phrases LIMIT :limit"),
         {"phrases": phrases, "limit": FEW_MATCHES + 1}).all()
     return ids if len(ids) <= FEW_MATCHES else None
+
+
+def _has_note_search() -> bool:
+    """Whether this SQLite database has the notes' index: one whose SQLite had no trigram
+    tokenizer (before 3.34) when it was migrated has none, and its word search reads the notes."""
+    def look():
+        return db.session.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
+            {"name": NOTE_SEARCH}).first() is not None
+
+    return insight_cache().get_or_set(("note-search",), look)
 
 
 def newest_first(query, filters: dict):
