@@ -380,10 +380,13 @@ class Observation(db.Model):
     )
 
     __table_args__ = (
-        Index("ix_observation_feed", "received_at", "id"),
-        Index("ix_observation_territory_feed", "territory_id", "received_at", "id"),
+        # The feed's orders, newest first. Each holds the author's role, which a commercial
+        # viewer's feed always filters by: SQLite checks it in the index and reads only the
+        # rows a page shows (migration 0014).
+        Index("ix_observation_feed", "received_at", "id", "author_role"),
+        Index("ix_observation_territory_feed", "territory_id", "received_at", "id", "author_role"),
         # A brand's feed: a deep page filtered by brand and category walks 126 rows, not 800.
-        Index("ix_observation_brand_feed", "brand_id", "received_at", "id"),
+        Index("ix_observation_brand_feed", "brand_id", "received_at", "id", "author_role"),
         Index("ix_observation_safety", "safety_flag", "received_at"),
         # The dashboard's period scans: the index holds what a period is counted by
         # (territory, brand, author's role, id), so they read it and the barrier links, not
