@@ -218,7 +218,9 @@ def _observation_rows(rng, args, now, authors_by_territory, hcps_by_territory, b
                         runs.append((oid, barrier_id, play_id, runner[0], runner[1],
                                      writer.time(ran_at), channel,
                                      rng.choice(("none", "given", "emailed")), outcome,
-                                     writer.time(due if outcome else None), writer.time(due)))
+                                     writer.time(due if outcome else None), writer.time(due),
+                                     territory_id, role, hcp_id, brand_id,
+                                     writer.time(observed)))
         events.append((writer.time(received), author_id, "observation_created", "observation",
                        oid, json.dumps({"barriers": sorted(c for _, c, _ in chosen)})))
         yield (oid, author_id, role, hcp_id, territory_id, brand_id, None, note,
@@ -330,7 +332,9 @@ def seed(args) -> dict:
         t = time.perf_counter()
         writer.write("play_run", ("observation_id", "barrier_id", "play_id", "runner_id",
                                   "runner_role", "ran_at", "channel_code", "leave_behind",
-                                  "outcome", "outcome_at", "outcome_due_at"), runs)
+                                  "outcome", "outcome_at", "outcome_due_at",
+                                  "call_territory_id", "call_author_role", "call_hcp_id",
+                                  "call_brand_id", "call_observed_at"), runs)
         timings["play_run"] = time.perf_counter() - t
         t = time.perf_counter()
         writer.write("audit_event", ("at", "actor_id", "action", "entity", "entity_id", "detail"),

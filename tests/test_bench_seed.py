@@ -43,3 +43,14 @@ def test_the_seed_indexes_every_note_once_and_puts_the_trigger_back(seeded):
     triggers = {name for (name,) in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert {f"{NOTE_SEARCH}_insert", f"{NOTE_SEARCH}_delete", f"{NOTE_SEARCH}_update"} <= triggers
+
+
+def test_the_seeds_play_runs_keep_their_calls_facts(seeded):
+    _, connection = seeded
+    runs = connection.execute("SELECT count(*) FROM play_run").fetchone()[0]
+    differing = connection.execute(
+        "SELECT count(*) FROM play_run AS p JOIN observation AS o ON o.id = p.observation_id "
+        "WHERE p.call_territory_id != o.territory_id OR p.call_author_role != o.author_role "
+        "OR p.call_hcp_id != o.hcp_id OR p.call_brand_id IS NOT o.brand_id "
+        "OR p.call_observed_at != o.observed_at").fetchone()[0]
+    assert runs > 0 and differing == 0

@@ -70,6 +70,16 @@ def test_a_dimension_joins_only_what_its_label_reads(three_runs, world, dimensio
     for statement in (next(s for s in statements if "play_run" in s)
                       for statements in (counting, timing)):
         assert set(re.findall(r"JOIN (\w+)", statement)) & LABEL_TABLES == tables, statement
+        # The run keeps its call's facts: no run is joined to its call's row.
+        assert "JOIN observation ON" not in statement and "observation.author_role" not in statement
+
+
+def test_a_run_keeps_its_calls_facts_whoever_stores_it(three_runs, world):
+    run = three_runs[0]
+    call = run.observation
+    assert (run.call_territory_id, run.call_author_role, run.call_hcp_id, run.call_brand_id,
+            run.call_observed_at) == (call.territory_id, call.author_role, call.hcp_id,
+                                      call.brand_id, call.observed_at)
 
 
 def test_metrics_page_shows_both_tables_in_scope(client, as_role, login, three_runs, world):

@@ -449,12 +449,30 @@ class PlayRun(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(20))
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The call's facts that the metrics count runs by (its scope, HCP, brand and when the
+    # barrier was seen), copied when the run is stored; a call never changes. Counting every run
+    # no longer looks up each run's call by its UUID (219,000 look-ups at 1M calls).
+    call_territory_id: Mapped[int] = mapped_column()
+    call_author_role: Mapped[str] = mapped_column(String(40))
+    call_hcp_id: Mapped[int] = mapped_column()
+    call_brand_id: Mapped[int | None] = mapped_column()
+    call_observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     observation: Mapped[Observation] = relationship()
     barrier: Mapped[Barrier] = relationship()
     play: Mapped[Play | None] = relationship()
     runner: Mapped[User] = relationship()
     channel: Mapped[Channel] = relationship()
+
+
+@event.listens_for(PlayRun, "before_insert")
+def _copy_the_calls_facts(mapper, connection, run: PlayRun) -> None:
+    """Whoever stores a run (a play run, a hand-off run, the demo), it carries its call's facts;
+    the call is flushed first, so its keys are set."""
+    call = run.observation
+    run.call_territory_id, run.call_author_role = call.territory_id, call.author_role
+    run.call_hcp_id, run.call_brand_id = call.hcp_id, call.brand_id
+    run.call_observed_at = call.observed_at
 
 
 class Handoff(db.Model):

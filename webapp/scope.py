@@ -23,11 +23,13 @@ def in_scope(user: User, territory_id: int) -> bool:
     return territory_ids is None or territory_id in territory_ids
 
 
-def visible_observations(query, user: User):
-    """Restrict an Observation select to the user's scope; MSL insights only reach medical roles."""
-    query = scoped(query, user, Observation.territory_id)
+def visible_observations(query, user: User, territory_column=Observation.territory_id,
+                         author_role_column=Observation.author_role):
+    """Restrict an Observation select to the user's scope; MSL insights only reach medical roles.
+    The columns may be another table's copy of a call's (a play run keeps its call's)."""
+    query = scoped(query, user, territory_column)
     if not user.sees_medical:
-        query = query.where(Observation.author_role.not_in(MEDICAL_ROLES))
+        query = query.where(author_role_column.not_in(MEDICAL_ROLES))
     return query
 
 

@@ -100,60 +100,59 @@ def _label_column(dimension: str | None):
     }[dimension]
 
 
-def _joined_for_label(query, dimension: str | None, barrier_id):
-    """`query`, of runs joined to their observations, joined to what the dimension's label
-    reads and to nothing else: each join is a look-up per run (219,000 runs at 1M calls), and
-    the ones a label does not read were 40 % of counting play success by play on SQLite.
-    (`+ 0` keeps SQLite reading the runs in table order, one barrier looked up by key for
-    each, rather than each barrier's runs through the index: 219,000 reads out of order.)"""
+def _joined_for_label(query, dimension: str | None, runs):
+    """`query`, of runs (`runs`: PlayRun, or a subquery's columns of the same names), joined to
+    what the dimension's label reads and to nothing else: each join is a look-up per run
+    (219,000 runs at 1M calls), and the ones a label does not read were 40 % of counting play
+    success by play on SQLite. (`+ 0` keeps SQLite reading the runs in table order, one barrier
+    looked up by key for each, rather than each barrier's runs through the index: 219,000 reads
+    out of order.)"""
     if dimension in ("barrier", "category"):
-        query = query.join(Barrier, Barrier.id == barrier_id + literal_column("0"))
+        query = query.join(Barrier, Barrier.id == runs.barrier_id + literal_column("0"))
     if dimension == "category":
         query = query.join(Category, Category.code == Barrier.category_code)
     if dimension == "territory":
-        query = query.join(Territory, Territory.id == Observation.territory_id)
+        query = query.join(Territory, Territory.id == runs.call_territory_id)
     if dimension == "brand":
-        query = query.outerjoin(Brand, Brand.id == Observation.brand_id)
+        query = query.outerjoin(Brand, Brand.id == runs.call_brand_id)
     if dimension == "play":
         query = query.outerjoin(Play, Play.id == PlayRun.play_id)
     return query
+
+
+def _visible_runs(query, user: User, runs):
+    """`query` narrowed to the runs whose call the user may see, by the call's facts the run
+    keeps (`runs`: PlayRun, or a subquery's columns of the same names)."""
+    return visible_observations(query, user, runs.call_territory_id, runs.call_author_role)
 
 
 def _runs_query(user: User, dimension: str | None, since=None, until=None):
     """First run of each observed barrier, with the dimension's label (none without one), in
     the user's scope; `since` and `until` bound when the barrier was observed, inside the
     grouping."""
-    first_run = db.select(PlayRun.observation_id, PlayRun.barrier_id,
+    call = (PlayRun.call_observed_at, PlayRun.call_territory_id, PlayRun.call_author_role,
+            PlayRun.call_brand_id)  # the same for every run of a call
+    first_run = db.select(PlayRun.observation_id, PlayRun.barrier_id, *call,
                           func.min(PlayRun.ran_at).label("ran_at"))
-    if since is not None or until is not None:
-        observed = db.select(Observation.id)
-        if since is not None:
-            observed = observed.where(Observation.observed_at >= since)
-        if until is not None:
-            observed = observed.where(Observation.observed_at < until)
-        first_run = first_run.where(PlayRun.observation_id.in_(observed))
-    first_run = first_run.group_by(PlayRun.observation_id, PlayRun.barrier_id).subquery()
-    query = (
-        db.select(_label_column(dimension), Observation.observed_at, first_run.c.ran_at)
-        .select_from(Observation)
-        .join(first_run, first_run.c.observation_id == Observation.id)
-    )
+    if since is not None:
+        first_run = first_run.where(PlayRun.call_observed_at >= since)
+    if until is not None:
+        first_run = first_run.where(PlayRun.call_observed_at < until)
+    first_run = first_run.group_by(PlayRun.observation_id, PlayRun.barrier_id, *call).subquery()
+    runs = first_run.c
+    query = db.select(_label_column(dimension), runs.call_observed_at, runs.ran_at).select_from(
+        first_run)
     if dimension in ("play", "role"):  # the label is read from the run itself
-        query = query.join(PlayRun, (PlayRun.observation_id == first_run.c.observation_id)
-                           & (PlayRun.barrier_id == first_run.c.barrier_id)
-                           & (PlayRun.ran_at == first_run.c.ran_at))
-    return visible_observations(_joined_for_label(query, dimension, first_run.c.barrier_id), user)
+        query = query.join(PlayRun, (PlayRun.observation_id == runs.observation_id)
+                           & (PlayRun.barrier_id == runs.barrier_id)
+                           & (PlayRun.ran_at == runs.ran_at))
+    return _visible_runs(_joined_for_label(query, dimension, runs), user, runs)
 
 
 def play_delays(user: User, since=None, until=None) -> list[tuple]:
     """(observed_at, hours to the first run) of every observed barrier whose play ran."""
-    query = _runs_query(user, None, since, until)
-    if since is not None:
-        query = query.where(Observation.observed_at >= since)
-    if until is not None:
-        query = query.where(Observation.observed_at < until)
     return [(observed_at, max(0.0, (ran_at - observed_at).total_seconds() / 3600))
-            for _, observed_at, ran_at in db.session.execute(query)]
+            for _, observed_at, ran_at in db.session.execute(_runs_query(user, None, since, until))]
 
 
 class Speed(NamedTuple):
@@ -208,13 +207,13 @@ def time_to_play(user: User, dimension: str = "barrier") -> list[TimeToPlay]:
 
 def seen_again():
     """Whether a run's barrier was observed again for the same HCP after the run: correlated on
-    PlayRun and the run's Observation, and answered from the (hcp_id, observed_at) index."""
+    PlayRun (its call's HCP), and answered from the (hcp_id, observed_at) index."""
     later = aliased(Observation)
     return (
         db.select(observation_barrier.c.observation_id)
         .join(later, later.id == observation_barrier.c.observation_id)
         .where(observation_barrier.c.barrier_id == PlayRun.barrier_id,
-               later.hcp_id == Observation.hcp_id, later.observed_at > PlayRun.ran_at)
+               later.hcp_id == PlayRun.call_hcp_id, later.observed_at > PlayRun.ran_at)
         .exists()
     )
 
@@ -227,12 +226,10 @@ def effective_outcome():
 
 
 def _runs_with_label(user: User, dimension: str, *columns):
-    query = (
-        db.select(_label_column(dimension).label("label"), *columns)
-        .select_from(PlayRun)
-        .join(Observation, Observation.id == PlayRun.observation_id)
-    )
-    return visible_observations(_joined_for_label(query, dimension, PlayRun.barrier_id), user)
+    """Every run in the user's scope, with the dimension's label: the run's own row and what
+    the label reads, never its call's row."""
+    query = db.select(_label_column(dimension).label("label"), *columns).select_from(PlayRun)
+    return _visible_runs(_joined_for_label(query, dimension, PlayRun), user, PlayRun)
 
 
 def success_rates(user: User, dimension: str = "barrier") -> list[Success]:
@@ -250,12 +247,13 @@ def success_rates(user: User, dimension: str = "barrier") -> list[Success]:
 
     on_ladder = (
         db.select(AdoptionStep.id)
-        .where(AdoptionStep.hcp_id == Observation.hcp_id,
-               AdoptionStep.brand_id == Observation.brand_id)
+        .where(AdoptionStep.hcp_id == PlayRun.call_hcp_id,
+               AdoptionStep.brand_id == PlayRun.call_brand_id)
         .exists()
     )
     laddered = db.session.execute(
-        _runs_with_label(user, dimension, PlayRun.ran_at, Observation.hcp_id, Observation.brand_id)
+        _runs_with_label(user, dimension, PlayRun.ran_at, PlayRun.call_hcp_id.label("hcp_id"),
+                         PlayRun.call_brand_id.label("brand_id"))
         .where(on_ladder)).all()
     ladder = _ladder_history({(r.hcp_id, r.brand_id) for r in laddered})
     for label, ran_at, hcp_id, brand_id in laddered:
