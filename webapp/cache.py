@@ -230,3 +230,14 @@ def insight_cache() -> TTLCache:
         store = TTLCache(float(current_app.config.get("INSIGHT_CACHE_SECONDS", default)))
         current_app.extensions["clearpath_cache"] = store
     return store
+
+
+def kept_count(key: Hashable, count: Callable[[], object], previous: Hashable | None = None):
+    """A count that takes seconds at 1M calls and whose page says when it was made (a board,
+    its play outcomes and time to play, the metrics page): shared through the database,
+    counted again off the request every BOARD_REFRESH_SECONDS, any snapshot younger than
+    KEEP_SNAPSHOTS_SECONDS shown meanwhile (and `previous`'s while a new key is counted)."""
+    return insight_cache().get_or_set(key, count, background=in_background,
+                                      shared=SnapshotStore(), stale_for=KEEP_SNAPSHOTS_SECONDS,
+                                      previous=previous,
+                                      seconds=current_app.config["BOARD_REFRESH_SECONDS"])

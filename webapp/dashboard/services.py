@@ -8,17 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import case, func
 from sqlalchemy.orm import selectinload
 
-from ..cache import (
-    KEEP_SNAPSHOTS_SECONDS,
-    SnapshotStore,
-    counted_at,
-    in_background,
-    insight_cache,
-)
+from ..cache import SnapshotStore, counted_at, in_background, insight_cache, kept_count
 from ..extensions import db
 from ..metrics.services import percentile, play_delays, success_rates
 from ..models import (
@@ -274,10 +267,7 @@ def build_dashboard(user: User, filters: dict, today: date | None = None) -> Das
     # one is built: counting takes seconds at 1M calls (28 s on SQLite on a slow machine). The
     # first view of a day is shown the day before's board meanwhile (its period and time say
     # so), so only a brand-new scope or filter ever waits for the count.
-    return insight_cache().get_or_set(key(today), build, background=in_background,
-                                      shared=SnapshotStore(), stale_for=KEEP_SNAPSHOTS_SECONDS,
-                                      previous=key(today - timedelta(days=1)),
-                                      seconds=current_app.config["BOARD_REFRESH_SECONDS"])
+    return kept_count(key(today), build, previous=key(today - timedelta(days=1)))
 
 
 def _build(user: User, filters: dict, today: date) -> Dashboard:
@@ -334,15 +324,6 @@ class Outcomes:
     built_at: datetime
 
 
-def _kept(key: tuple, count):
-    """What a board shows that its brand and territory filters do not change (play success,
-    time to play): counted once per scope for every board, and kept like the boards (2–3.6 s
-    of a board's build at 1M calls, paid again for each filter before)."""
-    return insight_cache().get_or_set(key, count, background=in_background,
-                                      shared=SnapshotStore(), stale_for=KEEP_SNAPSHOTS_SECONDS,
-                                      seconds=current_app.config["BOARD_REFRESH_SECONDS"])
-
-
 def _outcomes(user: User) -> Outcomes:
     user_id = user.id
 
@@ -350,13 +331,16 @@ def _outcomes(user: User) -> Outcomes:
         viewer = db.session.get(User, user_id)  # a background rebuild has its own session
         return Outcomes(success_rates(viewer, "play"), datetime.now(UTC))
 
-    return _kept(("board-outcomes", *cache_scope(user)), count)
+    # Play success (over every run) and time to play do not change with a board's brand or
+    # territory: counted once per scope for every board (2–3.6 s of a build at 1M calls, paid
+    # again for each filter before).
+    return kept_count(("board-outcomes", *cache_scope(user)), count)
 
 
 def _kept_speed(user: User, period: Period) -> dict:
     user_id = user.id
-    return _kept(("board-speed", *cache_scope(user), period.start, period.days),
-                 lambda: _speed(db.session.get(User, user_id), period))
+    return kept_count(("board-speed", *cache_scope(user), period.start, period.days),
+                      lambda: _speed(db.session.get(User, user_id), period))
 
 
 def _where(row: Counted) -> tuple[int, int]:

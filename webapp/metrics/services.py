@@ -8,17 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import case, func, literal_column, null
 from sqlalchemy.orm import aliased
 
-from ..cache import (
-    KEEP_SNAPSHOTS_SECONDS,
-    SnapshotStore,
-    counted_at,
-    in_background,
-    insight_cache,
-)
+from ..cache import counted_at, kept_count
 from ..extensions import db
 from ..models import (
     HCP,
@@ -191,9 +184,7 @@ def field_metrics(user: User, dimension: str) -> Metrics:
         speed = [Speed(g.label, g.count, g.median, g.p90) for g in time_to_play(viewer, dimension)]
         return Metrics(dimension, speed, success_rates(viewer, dimension), datetime.now(UTC))
 
-    return insight_cache().get_or_set(key, build, background=in_background,
-                                      shared=SnapshotStore(), stale_for=KEEP_SNAPSHOTS_SECONDS,
-                                      seconds=current_app.config["BOARD_REFRESH_SECONDS"])
+    return kept_count(key, build)
 
 
 def time_to_play(user: User, dimension: str = "barrier") -> list[TimeToPlay]:
