@@ -185,6 +185,35 @@ def test_word_search_pages_neither_skip_nor_repeat(client, as_role, observe):
 
 
 
+def test_postgresql_pages_after_a_cursor_or_filtered_use_their_generic_plan(
+        client, as_role, observe):
+    """Asked for, within the page's own transaction, never for the connection's next user; and
+    a prepared statement run by its generic plan (psycopg prepares on the fifth run) still
+    pages exactly."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    for n in range(40):
+        observe(barriers=["ACC-PA-002"] if n % 2 else ["CLN-BIO-001"], note=f"call number {n:02d}")
+    as_role("hq_brand")
+    _, statements = with_statements(lambda: client.get("/feed", headers=HTMX))
+    assert feed_services.GENERIC_PLAN not in statements  # the plain first page: no round trip
+    seen = []
+    for _ in range(3):  # the same pages again and again: their statements get prepared
+        seen, url = [], "/feed?category=access"
+        while url:
+            page, statements = with_statements(lambda url=url: client.get(url).text)
+            asked = statements.index(feed_services.GENERIC_PLAN)
+            assert asked < statements.index(_page_statement(statements))
+            seen += re.findall(r"call number (\d\d)", page)
+            older = re.search(r'href="(/feed\?[^"]*before=[^"]+)"', page)
+            url = older.group(1).replace("&amp;", "&") if older else None
+        assert sorted(seen) == [f"{n:02d}" for n in range(1, 40, 2)]
+    show = db.text("SHOW plan_cache_mode")
+    assert db.session.execute(show).scalar() == "force_generic_plan"  # the last page's transaction
+    db.session.commit()  # as a request's end does (tests keep one app context between requests)
+    assert db.session.execute(show).scalar() == "auto"
+
+
 @pytest.fixture
 def sqlite_only(app):
     if db.engine.dialect.name != "sqlite":
