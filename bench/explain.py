@@ -28,6 +28,8 @@ FILTERS = [
     ("safety flag", {"safety": True}),
     ("with a note", {"with_note": True}),
     ("dates (last 7 days)", {"date_from": date.today() - timedelta(days=7), "date_to": date.today()}),
+    ("dates (a week six months back)", {"date_from": date.today() - timedelta(days=187),
+                                        "date_to": date.today() - timedelta(days=180)}),
     ("word search, common word", {"q": "bounced"}),
     ("word search, rare word", {"q": "zebra"}),
     ("territory + category + brand", {"territory": "T002", "category": "access", "brand": "ONCORA"}),

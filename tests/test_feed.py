@@ -80,6 +80,87 @@ def test_feed_filters_by_territory_category_brand_and_date(client, as_role, obse
     assert notes(f"date_from={old}&date_to={old}") == {"old one"}
 
 
+def _pages(client, url: str) -> list[str]:
+    """The notes of every page of the feed from `url` on, in the order shown."""
+    seen = []
+    while url:
+        page = client.get(url).text
+        seen += re.findall(r"call number (\d\d)", page)
+        older = re.search(r'href="(/feed\?[^"]*before=[^"]+)"', page)
+        url = older.group(1).replace("&amp;", "&") if older else None
+    return seen
+
+
+def test_dates_page_exactly_whether_the_feed_is_walked_or_their_calls_read(
+        client, as_role, observe):
+    """Recent dates walk the feed newest first; dates long past read their own calls. Either
+    way every call of the dates is listed once, newest received first: a call synced months
+    late, and one whose device clock ran minutes ahead of the server (received before the
+    time it names) included."""
+    from webapp.models import Observation
+
+    today = datetime.now(UTC).date()
+    past = today - timedelta(days=200)
+    for n in range(30):  # a week long past: synced today, some of it with the week itself
+        call = observe(note=f"call number {n:02d}", minutes_ago=60 * 24 * 200 - 10 * n)
+        if n < 5:
+            call.received_at = call.observed_at + timedelta(hours=1)
+    for n in range(30, 60):  # today
+        call = observe(note=f"call number {n:02d}", minutes_ago=0)
+        call.observed_at = datetime.combine(today, datetime.min.time(), tzinfo=UTC) + timedelta(
+            minutes=n - 29)
+        call.received_at = call.observed_at - timedelta(minutes=5)  # its clock ran ahead
+    observe(note="outside both", minutes_ago=60 * 24 * 100)
+    db.session.commit()
+    as_role("hq_brand")
+    ordered = list(db.session.scalars(
+        db.select(Observation.note).where(Observation.note.startswith("call number"))
+        .order_by(Observation.received_at.desc(), Observation.id.desc())))
+    week_ago = past - timedelta(days=3)
+    read = _pages(client, f"/feed?date_from={week_ago}&date_to={past + timedelta(days=3)}")
+    walked = _pages(client, f"/feed?date_from={today}&date_to={today}")
+    assert read == [note[-2:] for note in ordered if int(note[-2:]) < 30]
+    assert walked == [note[-2:] for note in ordered if int(note[-2:]) >= 30]
+
+
+def test_recent_dates_walk_the_feed_and_past_dates_read_their_own_calls():
+    now = datetime(2026, 12, 2, 15, tzinfo=UTC)
+    day = now.date()
+
+    def walks(start, end):
+        return feed_services._walk_to_dates({"date_from": start, "date_to": end}, now)
+
+    assert walks(day - timedelta(days=6), day)  # this week
+    assert walks(day - timedelta(days=60), day - timedelta(days=20))  # ends sooner than it lasts
+    assert not walks(day - timedelta(days=187), day - timedelta(days=180))  # a week long past
+    assert feed_services._walk_to_dates({"date_to": day - timedelta(days=180)}, now)  # no start
+    assert feed_services._walk_to_dates({}, now)
+
+
+def test_sqlite_plans_each_way_of_reading_dates_by_its_index(client, as_role, observe):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by its table sizes")
+    observe(note="one call")
+    as_role("hq_brand")
+    today = datetime.now(UTC).date()
+
+    def plan(start, end) -> str:
+        _, statements = with_statements(
+            lambda: client.get(f"/feed?date_from={start}&date_to={end}", headers=HTMX))
+        page = _page_statement(statements)
+        return " / ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + page, tuple(range(page.count("?")))))
+
+    # The page's rows are joined and sorted with their barriers in any case (one sort); only a
+    # page read by its dates is sorted before that.
+    recent = plan(today - timedelta(days=7), today)
+    assert "SEARCH observation USING INDEX ix_observation_feed (received_at>?)" in recent, recent
+    assert recent.count("TEMP B-TREE FOR ORDER BY") == 1, recent
+    past = plan(today - timedelta(days=187), today - timedelta(days=180))
+    assert "ix_observation_period (observed_at>? AND observed_at<?)" in past, past
+    assert past.count("TEMP B-TREE FOR ORDER BY") == 2, past
+
+
 def test_bad_filter_is_reported_next_to_the_field(client, as_role, observe):
     observe(note="still listed")
     as_role("hq_brand")
