@@ -111,11 +111,14 @@ def _filtered(user: User, filters: dict, query=None):
         barrier_ids = _reference_ids(
             ("barrier", filters.get("category"), filters.get("journey_stage"), filters.get("barrier")),
             db.select(Barrier.id).where(*barrier_conditions))
+        # The ids are written into the statement (it is kept, see _page_statement): as an
+        # expanding parameter each run rendered and bound a category's 20-odd ids again.
+        listed = [literal_column(str(int(barrier_id))) for barrier_id in barrier_ids]
         query = query.where(
             db.select(observation_barrier.c.observation_id)
             .where(observation_barrier.c.observation_id == Observation.id,
-                   (observation_barrier.c.barrier_id + literal_column("0")).in_(barrier_ids))
-            .exists())
+                   (observation_barrier.c.barrier_id + literal_column("0")).in_(listed))
+            .exists() if listed else false())
     if filters.get("safety"):
         query = query.where(Observation.safety_flag.is_(True))
     if filters.get("with_note"):
