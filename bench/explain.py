@@ -41,12 +41,13 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", default=seeding.DEFAULT_URL)
     args = parser.parse_args(argv)
 
+    from sqlalchemy import func
     from sqlalchemy.dialects import postgresql, sqlite
 
     from webapp import create_app
     from webapp.extensions import db
     from webapp.feed.services import PAGE_SIZE, _filtered, newest_first
-    from webapp.models import NOTE_SEARCH, User
+    from webapp.models import NOTE_SEARCH, Barrier, User, observation_barrier
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(args.database_url)})
     with app.app_context():
@@ -54,7 +55,12 @@ def main(argv=None) -> int:
         postgres = db.engine.dialect.name == "postgresql"
         print("| filter | indexes used | reads all observations | ms |\n|---|---|---|---:|")
         worst = 0.0
-        for label, filters in FILTERS:
+        rarest = db.session.execute(
+            db.select(Barrier.code, func.count()).join(
+                observation_barrier, observation_barrier.c.barrier_id == Barrier.id)
+            .group_by(Barrier.code).order_by(func.count(), Barrier.code).limit(1)).first()
+        rare = [(f"barrier, the rarest ({rarest[1]:,} calls)", {"barrier": rarest[0]})] if rarest else []
+        for label, filters in FILTERS + rare:
             # Timed from the query's building: a word search on SQLite asks the notes' FTS5
             # index for its candidates then, and the query names them.
             started = time.perf_counter()

@@ -7,6 +7,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.feed import services as feed_services
+from webapp.models import Barrier
 
 from .sql import with_statements
 
@@ -121,6 +122,66 @@ def test_dates_page_exactly_whether_the_feed_is_walked_or_their_calls_read(
     walked = _pages(client, f"/feed?date_from={today}&date_to={today}")
     assert read == [note[-2:] for note in ordered if int(note[-2:]) < 30]
     assert walked == [note[-2:] for note in ordered if int(note[-2:]) >= 30]
+
+
+def test_rare_and_common_barriers_page_exactly_each_read_its_own_way(
+        client, as_role, observe, monkeypatch):
+    """A barrier named in few calls has its calls read through its links and sorted; a common
+    one is found by walking the feed. Either way every call naming it is listed once, newest
+    received first."""
+    from webapp.models import Observation
+
+    monkeypatch.setattr(feed_services, "RARE_MENTIONS", 35)
+    for n in range(30):
+        observe(barriers=["ACC-PA-001"], note=f"call number {n:02d}")
+    for n in range(30, 70):
+        observe(barriers=["CLN-BIO-001"], note=f"call number {n:02d}")
+    as_role("hq_brand")
+    ordered = [note[-2:] for note in db.session.scalars(
+        db.select(Observation.note).order_by(Observation.received_at.desc(), Observation.id.desc()))]
+    assert _pages(client, "/feed?barrier=ACC-PA-001") == [n for n in ordered if int(n) < 30]
+    assert _pages(client, "/feed?barrier=CLN-BIO-001") == [n for n in ordered if int(n) >= 30]
+    rare, common = ([db.session.scalar(db.select(Barrier.id).where(Barrier.code == code))]
+                    for code in ("ACC-PA-001", "CLN-BIO-001"))
+    assert feed_services._rarely_named(rare) and not feed_services._rarely_named(common)
+
+
+def test_sqlite_plans_rare_and_common_barriers_by_their_indexes(
+        client, as_role, observe, monkeypatch):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by its table sizes")
+    monkeypatch.setattr(feed_services, "RARE_MENTIONS", 3)
+    observe(barriers=["ACC-PA-001"], note="rare")
+    for _ in range(3):
+        observe(barriers=["CLN-BIO-001"], note="common")
+    as_role("hq_brand")
+
+    def plan(code) -> str:
+        _, statements = with_statements(lambda: client.get(f"/feed?barrier={code}", headers=HTMX))
+        page = _page_statement(statements)
+        return " / ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + page, tuple(range(page.count("?")))))
+
+    rare = plan("ACC-PA-001")
+    assert "ix_observation_barrier_barrier_id (barrier_id=?)" in rare, rare
+    assert rare.count("TEMP B-TREE FOR ORDER BY") == 2, rare  # the page's, then the entries'
+    common = plan("CLN-BIO-001")
+    assert "SCAN observation USING INDEX ix_observation_feed" in common, common
+    assert common.count("TEMP B-TREE FOR ORDER BY") == 1, common
+
+
+def test_how_often_a_barrier_is_named_is_counted_once_a_minute(app, client, as_role, observe):
+    from webapp.cache import TTLCache
+
+    observe(barriers=["ACC-PA-001"], note="rare")
+    as_role("hq_brand")
+    app.config["INSIGHT_CACHE_SECONDS"] = 60
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    first, counted = with_statements(lambda: client.get("/feed?barrier=ACC-PA-001").text)
+    again, statements = with_statements(lambda: client.get("/feed?barrier=ACC-PA-001").text)
+    assert "rare" in again and again == first
+    assert any("count(" in s.lower() and "observation_barrier" in s for s in counted)
+    assert not any("count(" in s.lower() for s in statements), statements
 
 
 def test_recent_dates_walk_the_feed_and_past_dates_read_their_own_calls():
