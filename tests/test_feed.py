@@ -170,6 +170,21 @@ def test_sqlite_plans_rare_and_common_barriers_by_their_indexes(
     assert common.count("TEMP B-TREE FOR ORDER BY") == 1, common
 
 
+def test_sqlite_lists_flagged_calls_in_the_safety_index_order(client, as_role, observe):
+    """Flagged calls are a sliver of the feed: the safety index gives them in the feed's
+    order (received time, then id), so a page reads them alone, no walk and no sort."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by its table sizes")
+    observe(note="patient had a rash after the first dose")
+    as_role("hq_brand")
+    _, statements = with_statements(lambda: client.get("/feed?safety=true", headers=HTMX))
+    page = _page_statement(statements)
+    plan = " / ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + page, tuple(range(page.count("?")))))
+    assert "SEARCH observation USING INDEX ix_observation_safety (safety_flag=?)" in plan, plan
+    assert plan.count("TEMP B-TREE") == 1, plan  # the entries' sort only
+
+
 def test_how_often_a_barrier_is_named_is_counted_once_a_minute(app, client, as_role, observe):
     from webapp.cache import TTLCache
 

@@ -387,7 +387,7 @@ class Observation(db.Model):
         Index("ix_observation_territory_feed", "territory_id", "received_at", "id", "author_role"),
         # A brand's feed: a deep page filtered by brand and category walks 126 rows, not 800.
         Index("ix_observation_brand_feed", "brand_id", "received_at", "id", "author_role"),
-        Index("ix_observation_safety", "safety_flag", "received_at"),
+        Index("ix_observation_safety", "safety_flag", "received_at", "id"),
         # The dashboard's period scans: the index holds what a period is counted by
         # (territory, brand, author's role, id), so they read it and the barrier links, not
         # the rows (migration 0013).
