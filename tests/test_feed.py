@@ -237,6 +237,18 @@ def test_sqlite_plans_each_way_of_reading_dates_by_its_index(client, as_role, ob
     assert past.count("TEMP B-TREE FOR ORDER BY") == 2, past
 
 
+def test_a_commercial_viewer_filtering_by_a_medical_role_finds_nothing_without_looking(
+        client, as_role, observe):
+    observe(role="msl", note="medical insight")
+    observe(note="field insight")
+    as_role("hq_brand")
+    html, statements = with_statements(lambda: client.get("/feed?role=msl", headers=HTMX).text)
+    assert "medical insight" not in html and "field insight" not in html
+    assert "author_role =" not in _page_statement(statements)  # a false condition instead
+    as_role("head_of_medical")
+    assert "medical insight" in client.get("/feed?role=msl", headers=HTMX).text
+
+
 def test_bad_filter_is_reported_next_to_the_field(client, as_role, observe):
     observe(note="still listed")
     as_role("hq_brand")
