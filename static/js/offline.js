@@ -193,6 +193,9 @@
     const box = form.querySelector("#suggestions");
     let timer = null;
     const render = () => {
+      // The timer may outlive the form: a boosted link swaps the page's body (same document,
+      // same timers) within the typing pause.
+      if (!box.isConnected) return;
       box.replaceChildren();
       const text = note.value.trim();
       const found = text ? data.rank(text, 5) : [];
