@@ -2,14 +2,13 @@
 pages people use: sign-in, capture with its play, outbox and offline shells for the rep; the
 feed and the dashboard for HQ; on a phone and a tablet."""
 
-import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from .conftest import HQ_EMAIL, REP_EMAIL
-from .test_capture_flow import PHONE, TABLET, open_page, option_for, sign_in
+from .test_capture_flow import PHONE, TABLET, arrive, open_page, option_for, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -55,6 +54,6 @@ def test_hq_pages_have_no_accessibility_violations(browser, live_server, viewpor
         sign_in(page, HQ_EMAIL, r"/feed$")
         assert_accessible(page, "/feed")
         page.goto("/dashboard")
-        page.wait_for_url(re.compile(r"/dashboard$"))
+        arrive(page, r"/dashboard$")
         assert_accessible(page, "/dashboard")
         assert errors == []

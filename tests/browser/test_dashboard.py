@@ -1,7 +1,6 @@
 """HQ reads the dashboard on a tablet: charts, coverage, a period change in place, no CSP
 violation; the CSV and the PDF download."""
 
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +13,7 @@ from webapp.extensions import db
 from webapp.models import User
 
 from .conftest import HQ_EMAIL, REP_EMAIL
-from .test_capture_flow import TABLET, open_page, sign_in
+from .test_capture_flow import TABLET, arrive, open_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +34,7 @@ def test_hq_reads_the_dashboard_and_takes_it_away(browser, live_server, live_app
     with open_page(browser, live_server, TABLET, accept_downloads=True) as (page, errors):
         sign_in(page, HQ_EMAIL, r"/feed$")
         page.get_by_role("link", name="Dashboard").click()
-        page.wait_for_url(re.compile(r"/dashboard$"))
+        arrive(page, r"/dashboard$")
         expect(page.locator("#period")).to_contain_text("3 barriers in 2 calls")
         expect(page.locator("#coverage")).to_contain_text("Oncora: effective plays for 0 of 2 barriers seen")
         expect(page.locator("#weekly svg.chart rect.bar").first).to_be_visible()

@@ -1,13 +1,12 @@
 """A rep hands a reimbursement play to the FRM, who runs it and says it worked; HQ sees the
 time to play and the success rate move."""
 
-import re
 
 import pytest
 from playwright.sync_api import expect
 
 from .conftest import FRM_EMAIL, HCPS, HQ_EMAIL, REP_EMAIL
-from .test_capture_flow import TABLET, open_page, option_for, sign_in, sign_out
+from .test_capture_flow import TABLET, arrive, open_page, option_for, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +25,7 @@ def test_rep_hands_a_play_to_the_frm_who_runs_it_and_hq_sees_the_metrics(browser
         option.tap()
         expect(option.locator("input")).to_be_checked()
         page.get_by_role("button", name="Log and get the play").tap()
-        page.wait_for_url(re.compile(r"/observations/"))
+        arrive(page, r"/observations/")
         call = page.url
         card = page.locator(f"#play-{FRM_PLAY}")
         expect(card).to_contain_text("hand this to your Field reimbursement manager")
