@@ -7,7 +7,8 @@
 The request runs in-process (Flask's test client, CSRF off) against the bench database as the
 bench HQ user or rep. With --explain, each of the slowest statements is run again under
 EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite. A --form body is sent
-URL-encoded, each `{uuid}` in it replaced by a new id per request (a capture form's call id).
+URL-encoded; in a --form or --json body each `{uuid}` is replaced by a new id per request (a
+capture form's call id, a sync batch's items).
 """
 
 import argparse
@@ -15,6 +16,7 @@ import cProfile
 import io
 import json
 import pstats
+import re
 import sys
 import time
 import uuid
@@ -65,9 +67,9 @@ def main(argv=None) -> int:
         session["_user_id"] = session_id
         session["_fresh"] = True
     for n in range(args.repeat):
-        kwargs = {"json": json.loads(args.json)} if args.json else {}
+        kwargs = {"json": json.loads(_new_ids(args.json))} if args.json else {}
         if args.form:
-            kwargs = {"data": args.form.replace("{uuid}", str(uuid.uuid4())),
+            kwargs = {"data": _new_ids(args.form),
                       "content_type": "application/x-www-form-urlencoded"}
         statements.clear()
         profiler = cProfile.Profile()
@@ -105,6 +107,11 @@ def main(argv=None) -> int:
                     plan = "\n".join(" | ".join(str(c) for c in row) for row in cursor.fetchall())
                 print(f"\n--- {took * 1000:.1f} ms: {' '.join(statement.split())[:300]}\n{plan}")
     return 0
+
+
+def _new_ids(body: str) -> str:
+    """The body with each `{uuid}` in it replaced by a new id of its own."""
+    return re.sub(r"\{uuid\}", lambda _: str(uuid.uuid4()), body)
 
 
 if __name__ == "__main__":

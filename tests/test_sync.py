@@ -249,3 +249,35 @@ def test_a_batch_writes_once_and_audits_each_hand_off_it_creates(app, client, be
     audited = db.session.scalars(db.select(AuditEvent.entity_id).where(
         AuditEvent.action == "handoff_created")).all()
     assert sorted(audited) == sorted(str(h.id) for h in handoffs)
+
+
+def test_a_batch_is_inserted_by_one_statement_on_sqlite_and_its_notes_are_searchable(
+        client, bearer, world):
+    """Each INSERT of observations makes SQLite's FTS5 note index write out what it holds, so a
+    batch's calls go in one statement with a row of VALUES each, not one statement per call."""
+    from sqlalchemy import event
+
+    from webapp.models import NOTE_SEARCH
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's note index and its insert trigger")
+    batch = [item(note=f"payer sent a {word} letter") for word in ("quokka", "wombat", "dingo")]
+    inserts = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO observation "):
+            inserts.append(len(parameters))  # one value each, or one row each
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        response = client.post(URL, json={"observations": batch}, headers=bearer())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert [r["status"] for r in response.json["results"]] == ["created"] * 3
+    columns = len(Observation.__table__.columns)
+    assert inserts == [3 * columns]  # one statement holding the three rows' values
+    for word, sent in zip(("quokka", "wombat", "dingo"), batch, strict=True):
+        found = db.session.execute(db.text(
+            f"SELECT k.observation_id FROM {NOTE_SEARCH} AS s JOIN {NOTE_SEARCH}_key AS k "
+            f"ON k.rowid = s.rowid WHERE {NOTE_SEARCH} MATCH :word"), {"word": word}).scalars()
+        assert list(found) == [sent["id"]]

@@ -42,6 +42,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
+    _batch_sqlite_inserts(app)
     transactions.init_app(app)  # after db: its teardown runs first
     replica.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -105,6 +106,17 @@ def create_app(config: type | dict | None = None) -> Flask:
         return redirect(url_for("feed.index"))
 
     return app
+
+
+def _batch_sqlite_inserts(app: Flask) -> None:
+    """On SQLite, rows inserted together go in one INSERT with many VALUES, not one INSERT per
+    row: every statement that writes an observation makes the notes' FTS5 index write out what
+    it holds (its savepoint), so a sync batch of 50 calls wrote 50 small segments, 45 of
+    the 50 ms its inserts took on the bench database; in one statement they take 10 ms."""
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite" and engine.dialect.use_insertmanyvalues:
+                engine.dialect.use_insertmanyvalues_wo_returning = True
 
 
 @event.listens_for(Engine, "connect")
