@@ -150,8 +150,9 @@ def test_audit_export_refuses_a_bad_search(admin, client):
 
 
 def test_audit_events_cannot_be_deleted(app, world):
-    event = record("test_event")
+    record("test_event")
     db.session.commit()
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "test_event"))
     db.session.delete(event)
     with pytest.raises(PermissionError):
         db.session.commit()

@@ -102,8 +102,9 @@ def test_users_token_prints_a_working_token_last(app, runner, world, client):
 def test_audit_events_cannot_be_changed(app, world):
     from webapp.audit import record
 
-    event = record("test_event")
+    record("test_event")
     db.session.commit()
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "test_event"))
     event.action = "tampered"
     with pytest.raises(PermissionError):
         db.session.commit()

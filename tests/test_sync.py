@@ -254,7 +254,8 @@ def test_a_batch_writes_once_and_audits_each_hand_off_it_creates(app, client, be
 def test_a_batch_is_inserted_by_one_statement_on_sqlite_and_its_notes_are_searchable(
         client, bearer, world):
     """Each INSERT of observations makes SQLite's FTS5 note index write out what it holds, so a
-    batch's calls go in one statement with a row of VALUES each, not one statement per call."""
+    batch's calls go in one statement with a row of VALUES each, not one statement per call;
+    so do their audit events, which the session does not track."""
     from sqlalchemy import event
 
     from webapp.models import NOTE_SEARCH
@@ -265,17 +266,19 @@ def test_a_batch_is_inserted_by_one_statement_on_sqlite_and_its_notes_are_search
     inserts = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("INSERT INTO observation "):
-            inserts.append(len(parameters))  # one value each, or one row each
+        if statement.startswith(("INSERT INTO observation ", "INSERT INTO audit_event ")):
+            inserts.append((statement.split()[2], len(parameters)))  # a value or a row each
 
+    headers = bearer()
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        response = client.post(URL, json={"observations": batch}, headers=bearer())
+        response = client.post(URL, json={"observations": batch}, headers=headers)
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     assert [r["status"] for r in response.json["results"]] == ["created"] * 3
-    columns = len(Observation.__table__.columns)
-    assert inserts == [3 * columns]  # one statement holding the three rows' values
+    # One statement for the calls, one for their audit events (without the database's id).
+    columns = {"observation": len(Observation.__table__.columns), "audit_event": 6}
+    assert sorted(inserts) == [("audit_event", 3 * 6), ("observation", 3 * columns["observation"])]
     for word, sent in zip(("quokka", "wombat", "dingo"), batch, strict=True):
         found = db.session.execute(db.text(
             f"SELECT k.observation_id FROM {NOTE_SEARCH} AS s JOIN {NOTE_SEARCH}_key AS k "

@@ -69,3 +69,29 @@ def test_a_read_after_a_commit_in_the_same_request_commits_too(app, endings):
         db.session.commit()
         db.session.scalar(db.select(Territory.id).limit(1))  # a new transaction that only reads
     assert endings == ["commit", "commit"] and _stored("TW")
+
+
+def _audited(action: str) -> int:
+    from webapp.models import AuditEvent
+
+    return db.session.scalar(db.select(db.func.count()).where(AuditEvent.action == action))
+
+
+def test_an_audit_event_left_uncommitted_is_rolled_back(app, endings):
+    from webapp.audit import record
+
+    with app.app_context():
+        db.session.scalar(db.select(Territory.id).limit(1))
+        record("test_uncommitted")  # nothing else written: it alone makes the request a write
+    assert endings == ["rollback"] and _audited("test_uncommitted") == 0
+
+
+def test_an_audit_event_alone_is_stored_by_its_commit_and_dropped_by_a_rollback(app):
+    from webapp.audit import record
+
+    with app.app_context():
+        record("test_dropped")
+        db.session.rollback()
+        record("test_kept", entity="thing", entity_id=7, reason="no other write")
+        db.session.commit()
+    assert _audited("test_dropped") == 0 and _audited("test_kept") == 1

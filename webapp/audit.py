@@ -1,22 +1,29 @@
-"""The append-only audit trail: every write records who did what, in the same transaction."""
+"""The append-only audit trail: every write records who did what, in the same transaction.
+
+Events are plain rows, not objects the session tracks: each is kept as the values to insert
+and written by the transaction's next flush, or by its commit, with every other event waiting
+(one statement for a sync batch's fifty). A rollback drops them with the write they record.
+"""
 
 from flask import has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import AuditEvent, User
+from .models import AuditEvent, User, utcnow
+from .transactions import WROTE
 
+# Events waiting to be inserted (their columns' values), per session.
+PENDING = "clearpath_audit_pending"
 # Events waiting for their row's id: (row, action, actor id, entity, detail), per session.
 AWAITING_ID = "clearpath_audit_awaiting_id"
 
 
-def record(action: str, actor: User | None = None, entity: str = "", entity_id="", **detail):
+def record(action: str, actor: User | None = None, entity: str = "", entity_id="",
+           **detail) -> None:
     """Add an audit event to the current transaction; the caller commits it with the write."""
-    event = AuditEvent(action=action, actor_id=actor.id if actor is not None else None,
-                       entity=entity, entity_id=str(entity_id), detail=_with_origin(detail))
-    db.session.add(event)
-    return event
+    _add(db.session(), action, actor.id if actor is not None else None, entity, entity_id,
+         _with_origin(detail))
 
 
 def record_once_stored(row, action: str, actor: User | None = None, entity: str = "",
@@ -28,27 +35,55 @@ def record_once_stored(row, action: str, actor: User | None = None, entity: str 
         (row, action, actor.id if actor is not None else None, entity, _with_origin(detail)))
 
 
+def _add(session: Session, action: str, actor_id: int | None, entity: str, entity_id,
+         detail: dict) -> None:
+    if not session.in_transaction():  # so that a rollback drops it
+        session.begin()
+    session.info.setdefault(PENDING, []).append(
+        {"at": utcnow(), "actor_id": actor_id, "action": action, "entity": entity,
+         "entity_id": str(entity_id), "detail": detail})
+    # The request's transaction wrote, even if nothing else did: it must not be committed as
+    # a read-only one (webapp/transactions.py) unless the caller commits it.
+    session.info[WROTE] = True
+
+
 def _with_origin(detail: dict) -> dict:
     if has_request_context():
         detail.setdefault("ip", request.remote_addr or "")
     return detail
 
 
+def _insert_pending(session: Session) -> None:
+    rows = session.info.pop(PENDING, None)
+    if rows:
+        # On the primary, even in a request that reads from the replica.
+        connection = session.connection(bind_arguments={"bind": db.engine})
+        connection.execute(AuditEvent.__table__.insert(), rows)
+
+
 @event.listens_for(Session, "after_flush_postexec")
 def _record_stored(session, flush_context) -> None:
-    """Add the events whose rows this flush stored; commit flushes again until nothing is left,
-    so they are stored in the same transaction."""
+    """Insert the events waiting, with those whose rows this flush stored; commit flushes again
+    until nothing is left, so they are stored in the same transaction."""
     awaiting = session.info.pop(AWAITING_ID, None)
     for row, action, actor_id, entity, detail in awaiting or ():
         if inspect(row).persistent:
-            session.add(AuditEvent(action=action, actor_id=actor_id, entity=entity,
-                                   entity_id=str(row.id), detail=detail))
+            _add(session, action, actor_id, entity, row.id, detail)
         else:  # not flushed yet (it was added after this flush began): the next flush
             session.info.setdefault(AWAITING_ID, []).append(
                 (row, action, actor_id, entity, detail))
+    _insert_pending(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _record_before_commit(session) -> None:
+    """Events of a transaction that changed nothing else the session tracks (a sign-in that
+    failed, an export) have no flush to go with."""
+    _insert_pending(session)
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_awaiting(session, transaction) -> None:
+def _forget_waiting(session, transaction) -> None:
     if transaction.parent is None:  # rolled back or committed: nothing of it is still to come
         session.info.pop(AWAITING_ID, None)
+        session.info.pop(PENDING, None)
