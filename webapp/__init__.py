@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets, errors, replica, security, transactions
-from .config import Config, engine_options
+from .config import SQLITE_BUSY_TIMEOUT_MS, Config, engine_options
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .extensions import htmx as htmx_headers  # `htmx` is the name of our helper module
 
@@ -126,7 +126,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

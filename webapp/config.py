@@ -3,6 +3,11 @@
 import os
 from pathlib import Path
 
+from sqlalchemy import make_url
+
+from . import sqlite_writer
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -30,8 +35,16 @@ def engine_options(uri: str, options: dict) -> dict:
     """The connection pool for PostgreSQL, from the environment: each gunicorn thread holds at
     most one connection, so the pool defaults to the thread count (plus a little overflow) and
     workers × (pool + overflow) must stay under the server's max_connections. SQLite keeps
-    SQLAlchemy's own pool."""
+    SQLAlchemy's own pool; a SQLite file's writers queue for it (webapp/sqlite_writer.py)
+    unless SQLITE_WRITE_QUEUE=0."""
     options = dict(options)
+    database = make_url(uri).database if uri.startswith("sqlite") else None
+    if database and database != ":memory:" and not database.startswith("file:") \
+            and os.environ.get("SQLITE_WRITE_QUEUE", "1") != "0":
+        connect_args = dict(options.get("connect_args", {}))
+        connect_args.setdefault("factory", sqlite_writer.connection_factory(
+            database, SQLITE_BUSY_TIMEOUT_MS / 1000))
+        options["connect_args"] = connect_args
     if uri.startswith("postgresql"):
         threads = int(os.environ.get("GUNICORN_THREADS", "4"))
         options.setdefault("pool_size", int(os.environ.get("DB_POOL_SIZE", str(threads))))
