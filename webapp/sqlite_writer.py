@@ -132,26 +132,21 @@ class QueuedConnection(sqlite3.Connection):
         self._holding = False
         self.writer_lock.release()
 
-    def commit(self):
+    def _ending(self, end) -> None:
         try:
-            super().commit()
+            end()
         finally:
             if self._holding:
                 self._release()
+
+    def commit(self):
+        self._ending(super().commit)
 
     def rollback(self):
-        try:
-            super().rollback()
-        finally:
-            if self._holding:
-                self._release()
+        self._ending(super().rollback)
 
     def close(self):
-        try:
-            super().close()
-        finally:
-            if self._holding:
-                self._release()
+        self._ending(super().close)
 
     def __del__(self):  # dropped unclosed, as a pool drops an invalidated connection
         if getattr(self, "_holding", False):
