@@ -1,5 +1,7 @@
 """One place that branches on htmx request headers."""
 
+from collections.abc import Callable
+
 from flask import make_response, render_template
 from jinja2_fragments.flask import render_block
 
@@ -14,9 +16,20 @@ def is_htmx() -> bool:
 def render(template: str, block: str | None = None, status: int = 200, **context):
     """Render the page, or only its named block for an htmx request; say so in Vary."""
     if block and is_htmx():
-        body = render_block(template, block, **context)
-    else:
-        body = render_template(template, **context)
+        return _respond(render_block(template, block, **context), status)
+    return _respond(render_template(template, **context), status)
+
+
+def render_part(template: str, block: str, part: Callable[[], dict], page: Callable[[], dict],
+                status: int = 200):
+    """As render, for a block that needs a fraction of what its page shows: an htmx request
+    gets the block made from `part()` alone, any other the whole page from `page()`."""
+    if is_htmx():
+        return _respond(render_block(template, block, **part()), status)
+    return _respond(render_template(template, **page()), status)
+
+
+def _respond(body: str, status: int):
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response

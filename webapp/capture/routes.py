@@ -8,9 +8,10 @@ from werkzeug.datastructures import MultiDict
 from ..auth.access import roles_required, signed_in
 from ..dashboard.services import territory_top
 from ..extensions import db
-from ..htmx import render
+from ..htmx import render, render_part
 from ..models import (
     CAPTURE_ROLES,
+    HCP,
     LEAVE_BEHIND_USES,
     USER_ROLES,
     AdoptionStage,
@@ -60,46 +61,66 @@ def _form_from_request(source) -> dict:
     }
 
 
-def _page_context(form: dict, errors: dict | None = None, hcp_query: str = "") -> dict:
-    hcp = find_hcp(current_user, form["hcp"]) if form["hcp"] else None
-    context = {
-        "form": form,
-        "errors": errors or {},
-        "hcp": hcp,
-        "hcp_query": hcp_query,
-        "categories": db.session.scalars(db.select(Category).order_by(Category.position)).all(),
-        "journey_stages": db.session.scalars(
-            db.select(JourneyStage).order_by(JourneyStage.position)
-        ).all(),
-        "brands": db.session.scalars(db.select(Brand).order_by(Brand.name)).all(),
-        "include_chosen": CHOSEN_FIELDS,
-    }
-    if hcp is None:
-        context["recent"] = recent_hcps(current_user)
-        context["hcp_results"] = search_hcps(current_user, hcp_query) if hcp_query else []
+def _page_context(form: dict, hcp: HCP | None, errors: dict | None = None,
+                  hcp_query: str = "") -> dict:
+    context = {"form": form, "errors": errors or {}, "hcp": hcp, "hcp_query": hcp_query,
+               "include_chosen": CHOSEN_FIELDS}
+    if hcp is None:  # who was seen: the HCP picker and the user's latest calls
+        context.update(_hcp_picker(hcp_query))
         context["my_observations"] = recent_observations(current_user)
-    else:
-        context["suggestions"] = suggest(form["note"]) if form["note"].strip() else []
-        context["choices"] = barrier_choices(
-            current_user, hcp, form["barriers"], form["q"], form["category"], form["journey_stage"]
-        )
-        context["adoption_stages"] = db.session.scalars(
-            db.select(AdoptionStage).order_by(AdoptionStage.position)
-        ).all()
-        context["stages_now"] = current_stages(hcp)
-        if not form["brand"]:
-            form["brand"] = last_brand(current_user)
+        return context
+    context.update(_barrier_list(form, hcp))
+    context.update(_suggestions(form))
+    context["brands"] = db.session.scalars(db.select(Brand).order_by(Brand.name)).all()
+    context["adoption_stages"] = db.session.scalars(
+        db.select(AdoptionStage).order_by(AdoptionStage.position)
+    ).all()
+    context["stages_now"] = current_stages(hcp)
+    if not form["brand"]:
+        form["brand"] = last_brand(current_user)
     return context
+
+
+# What the page's blocks show, each on its own: an htmx refresh of a block (a keystroke in a
+# search) reads only what that block shows.
+def _hcp_picker(query: str) -> dict:
+    """The HCP picker's list: the HCPs in scope matching the query, or the user's recent ones."""
+    if query:
+        return {"hcp_query": query, "hcp_results": search_hcps(current_user, query)}
+    return {"hcp_query": "", "hcp_results": [], "recent": recent_hcps(current_user)}
+
+
+def _barrier_list(form: dict, hcp: HCP) -> dict:
+    """The barrier picker and its filters. The categories and journey stages are read whole
+    first (the filters list them), so each option finds its own in the session: read as each
+    option was drawn, they took a statement each (15 for the whole list)."""
+    categories = db.session.scalars(db.select(Category).order_by(Category.position)).all()
+    stages = db.session.scalars(db.select(JourneyStage).order_by(JourneyStage.position)).all()
+    choices = barrier_choices(current_user, hcp, form["barriers"], form["q"], form["category"],
+                              form["journey_stage"])
+    return {"form": form, "hcp": hcp, "choices": choices, "categories": categories,
+            "journey_stages": stages}
+
+
+def _suggestions(form: dict) -> dict:
+    found = suggest(form["note"]) if form["note"].strip() else []
+    return {"suggestions": found, "include_chosen": CHOSEN_FIELDS}
+
+
+def _hcp_in_scope(form: dict) -> HCP:
+    hcp = find_hcp(current_user, form["hcp"]) if form["hcp"] else None
+    if hcp is None:
+        abort(404, "No HCP with this id in your territory.")
+    return hcp
 
 
 @bp.get("/capture")
 @roles_required(*CAPTURE_ROLES)
 def start():
     form = _form_from_request(request.args)
-    if form["hcp"] and find_hcp(current_user, form["hcp"]) is None:
-        abort(404, "No HCP with this id in your territory.")
-    context = _page_context(form, hcp_query=request.args.get("hcp_q", "").strip())
-    if context["hcp"] is None:  # the full page only: HCP search keystrokes never pay for it
+    hcp = _hcp_in_scope(form) if form["hcp"] else None
+    context = _page_context(form, hcp, hcp_query=request.args.get("hcp_q", "").strip())
+    if hcp is None:  # the full page only: HCP search keystrokes never pay for it
         context["territory_top"] = territory_top(current_user)
     return render(PAGE, **context)
 
@@ -107,31 +128,28 @@ def start():
 @bp.get("/capture/hcps")
 @roles_required(*CAPTURE_ROLES)
 def hcps():
-    form = _form_from_request(MultiDict())
     query = request.args.get("hcp_q", "").strip()[:100]
-    return render(PAGE, block="hcp_results", **_page_context(form, hcp_query=query))
-
-
-def _form_for_an_hcp_in_scope() -> dict:
-    form = _form_from_request(request.args)
-    if find_hcp(current_user, form["hcp"]) is None:
-        abort(404, "No HCP with this id in your territory.")
-    return form
+    return render_part(PAGE, "hcp_results", lambda: _hcp_picker(query),
+                       lambda: _page_context(_form_from_request(MultiDict()), None,
+                                             hcp_query=query))
 
 
 @bp.get("/capture/barriers")
 @roles_required(*CAPTURE_ROLES)
 def barriers():
-    form = _form_for_an_hcp_in_scope()
-    return render(PAGE, block="barrier_list", **_page_context(form))
+    form = _form_from_request(request.args)
+    hcp = _hcp_in_scope(form)
+    return render_part(PAGE, "barrier_list", lambda: _barrier_list(form, hcp),
+                       lambda: _page_context(form, hcp))
 
 
 @bp.get("/capture/suggestions")
 @roles_required(*CAPTURE_ROLES)
 def suggestions():
-    form = _form_for_an_hcp_in_scope()
-    found = suggest(form["note"]) if form["note"].strip() else []
-    return render(PAGE, block="suggestions", suggestions=found, include_chosen=CHOSEN_FIELDS)
+    form = _form_from_request(request.args)
+    hcp = _hcp_in_scope(form)
+    return render_part(PAGE, "suggestions", lambda: _suggestions(form),
+                       lambda: _page_context(form, hcp))
 
 
 @bp.post("/capture")
@@ -145,7 +163,8 @@ def submit():
         record_observation(signed_in(), data)
     except ValidationError as error:
         db.session.rollback()
-        return render(PAGE, status=422, **_page_context(form, errors=error.messages))
+        hcp = find_hcp(current_user, form["hcp"]) if form["hcp"] else None
+        return render(PAGE, status=422, **_page_context(form, hcp, errors=error.messages))
     # The client's id is the observation's (a replay is the same call): no reload after commit.
     return redirect(url_for("capture.observation", observation_id=str(data["id"])), code=303)
 
