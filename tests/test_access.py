@@ -156,3 +156,16 @@ def test_medical_insights_stay_behind_the_firewall(client, as_role, observe, log
     feed = client.get("/feed").text
     assert "dose-escalation" in feed and "office staff swamped" in feed
     assert client.get(f"/observations/{commercial.id}").status_code == 200
+
+
+FRAGMENTS = [(m, u, allowed) for m, u, headers, _d, allowed, _s in _routes("OBS")
+             if headers == HTMX]
+
+
+@pytest.mark.parametrize(("method", "url", "allowed"), FRAGMENTS, ids=[u for _, u, _ in FRAGMENTS])
+def test_a_fragment_url_opened_without_htmx_is_a_whole_page(client, as_role, method, url, allowed):
+    """A bookmarked or reloaded fragment URL, or a browser without JavaScript: the page."""
+    as_role(next(iter(allowed)))
+    response = client.open(url, method=method, follow_redirects=True)
+    assert response.status_code == 200
+    assert response.text.lstrip().lower().startswith("<!doctype html")

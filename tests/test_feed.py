@@ -499,3 +499,10 @@ def test_an_entry_shows_what_changed_since_it_was_last_rendered(client, as_role,
     page = client.get("/feed").text
     assert "Dr Ada Patel-Moreau" in page and ">PA bounced</a>" in page
     assert "(Territory rep)" in page and "kept entry" in page
+
+
+def test_the_updates_url_opened_as_a_page_is_the_feed_with_its_filters(client, as_role):
+    as_role("hq_brand")
+    response = client.get("/feed/updates?territory=T2&after=x")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/feed?territory=T2"

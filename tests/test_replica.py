@@ -51,7 +51,8 @@ def test_the_feed_and_dashboard_read_the_replica_and_every_write_goes_to_the_pri
 
     feed = client.get("/feed").text
     assert "replicated call" in feed and "call not replicated yet" not in feed
-    assert "call not replicated yet" not in client.get("/feed/updates").text
+    updates = client.get("/feed/updates", headers={"HX-Request": "true"})
+    assert "replicated call" in updates.text and "call not replicated yet" not in updates.text
     # A page not marked for the replica reads the primary.
     assert client.get("/hcps/H1").text.count("call not replicated yet") == 1
     assert client.get("/dashboard").status_code == 200

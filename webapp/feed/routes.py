@@ -1,4 +1,4 @@
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, current_app, redirect, request, stream_with_context, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -6,7 +6,7 @@ from ..audit import record
 from ..auth.access import roles_required
 from ..csv_export import csv_lines
 from ..extensions import db
-from ..htmx import render
+from ..htmx import is_htmx, render
 from ..models import FEED_ROLES, utcnow
 from ..replica import from_replica
 from . import bp
@@ -50,7 +50,11 @@ def index():
 @roles_required(*FEED_ROLES)
 @from_replica
 def updates():
-    """New items since the `after` cursor, to prepend; 204 (no swap, no body) when none."""
+    """New items since the `after` cursor, to prepend; 204 (no swap, no body) when none.
+    Opened as a page (a reload, no JavaScript), it is the feed with the same filters."""
+    if not is_htmx():
+        shown = {k: v for k, v in request.args.items() if k in FILTERS.fields and k != "after"}
+        return redirect(url_for("feed.index", **shown), code=303)
     filters, errors = _filters()
     if errors:
         return "", 204
