@@ -7,9 +7,21 @@
   const outbox = window.ClearpathOutbox;
   const offline = window.ClearpathOffline;
 
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js").catch(() => undefined);
+  // What the first paint does not need waits until the page has loaded: the service worker
+  // (its install downloads the offline shells), the outbox's replay, the storage request.
+  function afterLoad(fn) {
+    if (document.readyState === "complete") fn();
+    else window.addEventListener("load", fn, { once: true });
   }
+  afterLoad(() => {
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/sw.js").catch(() => undefined);
+    }
+    if (window.indexedDB) {
+      outbox.requestPersistence();
+      outbox.replay(true);
+    }
+  });
 
   // Who is signed in, as the current page says (see #app in base.html).
   function session() {
@@ -212,9 +224,5 @@
     whenControlled().then(offline.refreshData).catch(() => undefined);
   }
 
-  if (window.indexedDB) {
-    outbox.requestPersistence();
-    outbox.replay(true);
-  }
   init(document);
 })();
