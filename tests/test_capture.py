@@ -318,3 +318,31 @@ def test_the_page_fragments_without_htmx_are_whole_pages(client, as_role):
         assert response.status_code == 200, path
         assert response.text.lstrip().startswith("<!doctype"), path
         assert 'name="brand"' in response.text or 'id="hcp-results"' in response.text, path
+
+
+def test_the_likely_barriers_are_the_leaders_among_active_ones_whatever_the_ties(world):
+    """Only the leading barriers are loaded, in rounds until enough are active: the result is
+    the same as ranking every scored active barrier."""
+    import random
+
+    from webapp.capture.services import _top_active
+    from webapp.models import Barrier, utcnow
+
+    barriers = db.session.scalars(db.select(Barrier)).all()
+    rng = random.Random(11)
+    for trial in range(25):
+        for barrier in barriers:
+            barrier.retired_at = utcnow() if rng.random() < 0.3 else None
+        db.session.flush()
+        scored = rng.sample(barriers, rng.randint(1, len(barriers)))
+        scores = {b.id: float(rng.choice([0.5, 1, 1.5, 2, 4, 4.5]) * rng.randint(1, 4))
+                  for b in scored}
+        limit = rng.randint(1, 10)
+        expected = sorted((b for b in scored if b.retired_at is None),
+                          key=lambda b: (-scores[b.id], b.code))[:limit]
+        assert [b.code for b in _top_active(scores, limit)] == [b.code for b in expected], trial
+    db.session.rollback()
+    # With nothing retired, one statement reads the leaders and their ties, not every one.
+    scores = {b.id: float(n % 7) for n, b in enumerate(barriers)}
+    found, statements = with_statements(lambda: _top_active(scores, 8))
+    assert len(found) == 8 and len(statements) == 1

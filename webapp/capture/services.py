@@ -148,19 +148,38 @@ def likely_barriers(user: User, hcp: HCP, limit: int = FREQUENT_BARRIERS) -> lis
     minute at most behind; only the HCP's own few mentions are counted live."""
     since = utcnow() - FREQUENT_WINDOW
     scores: dict[int, float] = {}
+    # Some 900 rows (barrier × segment) at 1M calls: the HCP's segment and the two weights
+    # are read once, not per row (an ORM attribute per row made this loop 1.2–1.8 ms, 0.4 now).
+    own_segment = hcp.segment
+    territory = LIKELY_WEIGHTS["territory"]
+    same_segment = territory + LIKELY_WEIGHTS["segment"]
     for barrier_id, segment, n in _field_mentions(user, since.date()):
-        same_segment = hcp.segment is not None and segment == hcp.segment
-        weight = LIKELY_WEIGHTS["territory"] + (LIKELY_WEIGHTS["segment"] if same_segment else 0)
+        weight = same_segment if own_segment is not None and segment == own_segment else territory
         scores[barrier_id] = scores.get(barrier_id, 0.0) + n * weight
     # The HCP's index finds its calls; `+ 0` keeps SQLite from walking the territory's instead.
     own = _mention_counts(user, since, territory=Observation.territory_id + literal_column("0"))
     own = own.where(Observation.hcp_id == hcp.id).group_by(observation_barrier.c.barrier_id)
     for barrier_id, n in db.session.execute(own):
         scores[barrier_id] = scores.get(barrier_id, 0.0) + n * LIKELY_WEIGHTS["hcp"]
-    if not scores:
-        return []
-    active = db.session.scalars(active_barriers().where(Barrier.id.in_(scores)))
-    return sorted(active, key=lambda b: (-scores[b.id], b.code))[:limit]
+    return _top_active(scores, limit)
+
+
+def _top_active(scores: dict[int, float], limit: int) -> list[Barrier]:
+    """The `limit` active barriers of highest score (ties by code), loading only the leaders:
+    a territory's quarter mentions most of the library (some 175 barriers), and loading
+    them all to keep 8 was most of the time an HCP pick took. Each round loads the next
+    `limit` ids and any that tie with the last, until enough of them are active: a barrier
+    left unloaded then scores below every one loaded."""
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+    found: list[Barrier] = []
+    start = 0
+    while len(found) < limit and start < len(ranked):
+        end = min(start + limit, len(ranked))
+        while end < len(ranked) and scores[ranked[end]] == scores[ranked[end - 1]]:
+            end += 1
+        found += db.session.scalars(active_barriers().where(Barrier.id.in_(ranked[start:end])))
+        start = end
+    return sorted(found, key=lambda b: (-scores[b.id], b.code))[:limit]
 
 
 def _mention_counts(user: User, since, *by, territory=Observation.territory_id):
