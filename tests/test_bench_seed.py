@@ -54,3 +54,20 @@ def test_the_seeds_play_runs_keep_their_calls_facts(seeded):
         "OR p.call_hcp_id != o.hcp_id OR p.call_brand_id IS NOT o.brand_id "
         "OR p.call_observed_at != o.observed_at").fetchone()[0]
     assert runs > 0 and differing == 0
+
+
+def test_the_seed_builds_the_indexes_it_dropped_for_the_load(seeded, tmp_path):
+    """The observation tables' indexes are built after their bulk load: the same ones, with
+    the same definitions, as the migrations make."""
+    from sqlalchemy import create_engine
+
+    _, connection = seeded
+    migrated = tmp_path / "migrated.sqlite3"
+    seeding.fresh_database(f"sqlite:///{migrated}")
+    seeding.migrate_and_load_library(f"sqlite:///{migrated}")
+    create_engine(f"sqlite:///{migrated}").dispose()
+    query = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+             "AND tbl_name IN ('observation', 'observation_barrier') ORDER BY name")
+    expected = sqlite3.connect(migrated).execute(query).fetchall()
+    assert len(expected) >= 9
+    assert connection.execute(query).fetchall() == expected
