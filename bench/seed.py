@@ -132,15 +132,18 @@ class Writer:
 
     @contextmanager
     def indexes_built_after(self, *tables: str):
-        """On SQLite, the tables' secondary indexes dropped before a bulk load and built again
-        after it: built from the loaded rows they are sorted once, where each row inserted
-        into nine indexes keyed on random ids and times."""
-        if self.postgres:
-            yield
-            return
+        """The tables' secondary indexes (not those of a key or a constraint) dropped before a
+        bulk load and built again after it: built from the loaded rows they are sorted once,
+        where each row went into nine indexes keyed on random ids and times (and, on
+        PostgreSQL, the notes' trigram index)."""
         names = ", ".join(f"'{table}'" for table in tables)
-        indexes = self.query("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
-                             f"sql IS NOT NULL AND tbl_name IN ({names})")
+        if self.postgres:
+            indexes = self.query(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND "
+                f"tablename IN ({names}) AND indexname NOT IN (SELECT conname FROM pg_constraint)")
+        else:
+            indexes = self.query("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                                 f"sql IS NOT NULL AND tbl_name IN ({names})")
         self.execute(*(f'DROP INDEX "{name}"' for name, _ in indexes))
         yield
         self.execute(*(sql for _, sql in indexes))
@@ -157,7 +160,7 @@ def fresh_database(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = Path(parsed.database)
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", "-writer.lock"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         return
