@@ -2,11 +2,14 @@
 must be what the app's own write path would have made, search index included."""
 
 import argparse
+import os
 import sqlite3
 
+import psycopg
 import pytest
 
 from bench import seed as seeding
+from webapp.extensions import db
 from webapp.models import NOTE_SEARCH
 
 
@@ -71,3 +74,38 @@ def test_the_seed_builds_the_indexes_it_dropped_for_the_load(seeded, tmp_path):
     expected = sqlite3.connect(migrated).execute(query).fetchall()
     assert len(expected) >= 9
     assert connection.execute(query).fetchall() == expected
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="the seed's PostgreSQL path")
+def test_the_seed_builds_postgresqls_indexes_again_after_the_copy():
+    from sqlalchemy import create_engine, make_url, text
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    base = make_url(os.environ["TEST_DATABASE_URL"])
+    query = text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND "
+                 "tablename IN ('observation', 'observation_barrier') ORDER BY indexname")
+
+    def indexes(name: str, observations: int | None) -> list:
+        url = base.set(database=f"clearpath_seed_{name}_{worker}").render_as_string(False)
+        seeding.fresh_database(url)
+        if observations is None:
+            app = seeding.migrate_and_load_library(url)
+            with app.app_context():
+                db.engine.dispose()
+        else:
+            seeding.seed(argparse.Namespace(observations=observations, hcps=60, users=30,
+                                            days=365, run_share=0.15, seed=8, database_url=url))
+        engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(query)]
+        finally:
+            engine.dispose()
+            admin = base.set(drivername="postgresql", database="postgres")
+            with psycopg.connect(admin.render_as_string(False), autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+    migrated = indexes("migrated", None)
+    assert len(migrated) >= 10 and any("gin" in definition for _, definition in migrated)
+    assert indexes("seeded", 200) == migrated
