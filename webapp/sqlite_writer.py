@@ -4,10 +4,11 @@ SQLite lets one connection write at a time. One that finds the lock taken waits 
 busy handler, which polls it after sleeping 1, 2, 5, 10, 15, 20, 25, … 100 ms: under a few
 concurrent writers a waiter sleeps on long after the lock came free, while newcomers take it
 first, so most writes took a millisecond and the slowest a second (the bench's capture form
-p95 0.2–0.9 s with 8 connections). Here every gunicorn thread of every worker queues for a
-lock file beside the database before its first write, and is woken the moment the lock is
-released: a thread lock within the process (waits in the kernel), and `flock` across
-processes, which only the one thread per process holding the thread lock waits for.
+p95 0.2–0.9 s with 8 connections). Here every gunicorn thread of every worker queues before
+its first write: for a thread lock within its process, which wakes the next thread the moment
+it is released, then for `flock` on a lock file beside the database, across processes. Only
+the one thread per process holding the thread lock tries the file lock, every 0.1–1 ms (a
+blocking `flock` could not give up after the busy timeout).
 
 The lock is taken at a transaction's first INSERT, UPDATE, DELETE or REPLACE (where Python's
 sqlite3 begins the transaction) and released when it commits or rolls back, or the

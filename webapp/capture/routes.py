@@ -107,8 +107,13 @@ def _suggestions(form: dict) -> dict:
     return {"suggestions": found, "include_chosen": CHOSEN_FIELDS}
 
 
+def _hcp_of(form: dict) -> HCP | None:
+    """The form's HCP if it names one in the user's scope."""
+    return find_hcp(current_user, form["hcp"]) if form["hcp"] else None
+
+
 def _hcp_in_scope(form: dict) -> HCP:
-    hcp = find_hcp(current_user, form["hcp"]) if form["hcp"] else None
+    hcp = _hcp_of(form)
     if hcp is None:
         abort(404, "No HCP with this id in your territory.")
     return hcp
@@ -163,8 +168,8 @@ def submit():
         record_observation(signed_in(), data)
     except ValidationError as error:
         db.session.rollback()
-        hcp = find_hcp(current_user, form["hcp"]) if form["hcp"] else None
-        return render(PAGE, status=422, **_page_context(form, hcp, errors=error.messages))
+        return render(PAGE, status=422, **_page_context(form, _hcp_of(form),
+                                                        errors=error.messages))
     # The client's id is the observation's (a replay is the same call): no reload after commit.
     return redirect(url_for("capture.observation", observation_id=str(data["id"])), code=303)
 
