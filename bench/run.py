@@ -14,9 +14,11 @@ endpoint whose single request takes longer than a second is timed sequentially i
 requests, so the run stays bounded.
 
 The floor is `bench/bare.py` under the same gunicorn command: one INSERT, and one indexed
-50-row SELECT rendered as HTML, measured before and after the app's endpoints; the faster of
-the two runs is the floor (the stricter ratio). Capture is compared with the bare insert per request, sync per
-observation (a request carries 50), the feed with the bare select. The table is printed and
+50-row SELECT rendered as HTML. Its server stays up beside the app's, and each endpoint compared
+with it alternates its loaded runs with the floor's, so that the ratio compares the best of each
+taken in the same minute (this machine's speed drifts too much for a floor measured once).
+Capture is compared with the bare insert per request, sync per observation (a request carries
+50), the feed with the bare select. The table is printed and
 written to bench/RESULTS.md with the machine, the load average and the data size.
 """
 
@@ -132,17 +134,41 @@ def upgrade_schema(url: str) -> None:
         upgrade()
 
 
-def ensure_seeded(url: str, observations: int, reseed: bool) -> None:
-    found = None if reseed else count_observations(url)
-    if found is not None and found >= observations:
-        upgrade_schema(url)  # a database seeded by an older checkout gets this one's migrations
-        return
-    print(f"seeding {observations} observations into {url} (found {found})", flush=True)
-    args = argparse.Namespace(observations=observations, hcps=max(1000, observations // 50),
-                              users=500, days=365, run_share=0.15, seed=8, database_url=url)
-    report = seeding.seed(args)
-    print(f"  {report['rows']} rows in {report['seconds']:.0f} s "
-          f"({report['rows'] / report['seconds']:,.0f} rows/s)", flush=True)
+def ensure_seeded(urls: dict[str, str], observations: int, reseed: bool, logs: Path) -> list[str]:
+    """Seed each bench database (name: URL) that holds fewer than `observations`, or all of
+    them with `reseed`, bring the others to this checkout's migrations, and return the names of
+    those seeded.
+
+    The seeds run at the same time, each `bench.seed` in a process of its own (its output in
+    `logs`): one seed keeps about one core busy, so on this two-core machine both together take
+    little more than PostgreSQL's alone (the two one after the other: 150 + 210 s)."""
+    seeding_now = {}
+    for name, url in urls.items():
+        found = None if reseed else count_observations(url)
+        if found is not None and found >= observations:
+            upgrade_schema(url)  # a database seeded by an older checkout gets this one's migrations
+            continue
+        print(f"seeding {observations} observations into {url} (found {found})", flush=True)
+        log_path = logs / f"seed-{name}.log"
+        with open(log_path, "wb") as log:
+            seeding_now[name] = (log_path, subprocess.Popen(
+                [sys.executable, "-m", "bench.seed", "--observations", str(observations),
+                 "--hcps", str(max(1000, observations // 50)), "--users", "500", "--days", "365",
+                 "--run-share", "0.15", "--seed", "8", "--database-url", url],
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+    failed = []
+    for name, (log_path, process) in seeding_now.items():
+        process.wait()
+        summary = next((line for line in log_path.read_text().splitlines()
+                        if line.startswith("seeded ")), None)
+        if process.returncode != 0 or summary is None:
+            failed.append(f"{name} (exit {process.returncode}):\n"
+                          + "\n".join(log_path.read_text().splitlines()[-15:]))
+        else:
+            print(f"  {name}: {summary}", flush=True)
+    if failed:
+        raise RuntimeError("seeding failed: " + "\n".join(failed))
+    return list(seeding_now)
 
 
 def fixture(url: str) -> Fixture:
@@ -319,6 +345,9 @@ class Measure:
     solo_p95: float = 0.0
     note: str = ""
     timed_out: bool = False
+    # The best of the floor's runs taken between this endpoint's own (0: not taken, the floor's
+    # row stands in): the ratio compares runs of the same minute.
+    floor_rps: float = 0.0
 
 
 LOADED_RUNS = 3
@@ -360,7 +389,10 @@ def percentile_ms(values: list[float], share: float) -> float:
         else 0.0
 
 
-def measure(base: str, e: Endpoint, seconds: float, connections: int, workdir: Path) -> Measure:
+def measure(base: str, e: Endpoint, seconds: float, connections: int, workdir: Path,
+            floor: tuple[str, Endpoint] | None = None) -> Measure:
+    """Throughput and latency of one endpoint; with a `floor` (its server's URL and endpoint),
+    one run of the floor precedes each of the endpoint's loaded runs."""
     result = Measure(e)
     status, probe = timed_request(base, e, timeout=PROBE_TIMEOUT)  # also warms caches
     if status is None:
@@ -399,10 +431,19 @@ def measure(base: str, e: Endpoint, seconds: float, connections: int, workdir: P
     # Best of a few short runs, floor and app alike: a gunicorn worker that wakes first may
     # accept most of wrk's keep-alive connections, and then one process (one GIL) serves them
     # all at about half the machine's throughput, in some 4 runs out of 10.
-    runs = [run_wrk(base + e.path, e.script, max(1, seconds / LOADED_RUNS), connections, workdir)
-            for _ in range(LOADED_RUNS)]
-    rates = [run["requests"] / (run["duration_us"] / 1e6) for run in runs]
+    # The floor's runs alternate with the endpoint's: this machine's speed drifts by half or
+    # more over a few minutes (the floor measured before and after the app once: 379 and 630
+    # req/s), so a ratio to a floor measured minutes away is off by as much.
+    span = max(1, seconds / LOADED_RUNS)
+    runs, floor_rates = [], []
+    for _ in range(LOADED_RUNS):
+        if floor is not None:
+            floor_rates.append(_rate(run_wrk(floor[0] + floor[1].path, floor[1].script, span,
+                                             connections, workdir)))
+        runs.append(run_wrk(base + e.path, e.script, span, connections, workdir))
+    rates = [_rate(run) for run in runs]
     loaded = runs[rates.index(max(rates))]
+    result.floor_rps = max(floor_rates, default=0.0)
     solo = run_wrk(base + e.path, e.script, max(1, seconds / 2), 1, workdir)
     result.requests = loaded["requests"]
     result.rps = max(rates)
@@ -411,9 +452,15 @@ def measure(base: str, e: Endpoint, seconds: float, connections: int, workdir: P
                         for k in ("connect", "read", "write", "status", "timeout"))
     if LOADED_RUNS > 1:
         result.note = "; ".join(filter(None, [
-            result.note, "runs: " + ", ".join(f"{rate:.0f}" for rate in rates) + " req/s"]))
+            result.note, "runs: " + ", ".join(f"{rate:.0f}" for rate in rates) + " req/s",
+            floor_rates and "the floor's runs between them: "
+            + ", ".join(f"{rate:.0f}" for rate in floor_rates) + " req/s"]))
     result.solo_p50, result.solo_p95 = solo["p50"] / 1000, solo["p95"] / 1000
     return result
+
+
+def _rate(run: dict) -> float:
+    return run["requests"] / (run["duration_us"] / 1e6)
 
 
 def endpoints(f: Fixture) -> list[Endpoint]:
@@ -474,53 +521,41 @@ class DatabaseRun:
 
 
 def run_database(database: str, url: str, seconds: float, connections: int,
-                 observations: int, reseed: bool, workdir: Path,
-                 only: list[str] | None = None) -> DatabaseRun:
+                 workdir: Path, only: list[str] | None = None) -> DatabaseRun:
     started = time.monotonic()
-    ensure_seeded(url, observations, reseed)
     f = fixture(url)
     load_before = os.getloadavg()
     measures: list[Measure] = []
     log = workdir / f"gunicorn-{database}.log"
     plan = endpoints(f)
 
-    def measure_floor(when: str) -> list[Measure]:
-        bare = BenchServer(url, workdir / f"bare-{database}-{when}.log", app="bench.bare:app",
-                           health="/bare/health").start()
-        try:
-            found = []
-            for e in plan[:2]:
-                found.append(measure(bare.url, e, seconds, connections, workdir))
-                print(f"  {database}: {e.name} ({when}) done", flush=True)
-            return found
-        finally:
-            bare.stop()
-
-    floor_before = measure_floor("before")
-    server = BenchServer(url, log).start()
+    # The floor's server stays up beside the app's (idle, it costs nothing): its runs alternate
+    # with the runs of each endpoint compared with it.
+    bare = BenchServer(url, workdir / f"bare-{database}.log", app="bench.bare:app",
+                       health="/bare/health").start()
+    server = None
     try:
+        for e in plan[:2]:
+            measures.append(measure(bare.url, e, seconds, connections, workdir))
+            print(f"  {database}: {e.name} done", flush=True)
+        floors = {e.name: (bare.url, e) for e in plan[:2]}
+        server = BenchServer(url, log).start()
         f.rep_cookie, f.rep_csrf = sign_in(server.url, seeding.REP_EMAIL, seeding.BENCH_PASSWORD)
         f.hq_cookie, _ = sign_in(server.url, seeding.HQ_EMAIL, seeding.BENCH_PASSWORD)
         for e in endpoints(f)[2:]:
             if only and not any(word.lower() in e.name.lower() for word in only):
                 continue
-            measures.append(measure(server.url, e, seconds, connections, workdir))
+            measures.append(measure(server.url, e, seconds, connections, workdir,
+                                    floors.get(e.baseline)))
             print(f"  {database}: {e.name} done", flush=True)
             if measures[-1].timed_out:  # its request still runs: do not let it skew the rest
                 server.kill()
                 # Same SECRET_KEY, so the sessions signed in above still hold.
                 server = BenchServer(url, log, secret=server.secret).start()
     finally:
-        server.stop()
-    # The floor is measured before and after the app and the faster run is kept: on a shared
-    # machine one 6 s run can be off by a factor of two, and the ratios should not flatter us.
-    floor = []
-    for before, after in zip(floor_before, measure_floor("after"), strict=True):
-        best = max(before, after, key=lambda m: m.rps)
-        best.note = "; ".join(filter(None, [
-            best.note, f"floor before the app {before.rps:.0f}, after {after.rps:.0f} req/s"]))
-        floor.append(best)
-    measures = floor + measures
+        if server is not None:
+            server.stop()
+        bare.stop()
     return DatabaseRun(database, f, measures, load_before, os.getloadavg(),
                        time.monotonic() - started, server_errors(server.log_text()))
 
@@ -531,17 +566,23 @@ HEADER = ("| endpoint | requests/s | p50 ms | p95 ms | p99 ms | errors | ratio t
           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 
 
+def ratio_to_floor(m: Measure, by_name: dict[str, Measure]) -> float | None:
+    """The endpoint's throughput (per item) over its floor's, the floor's runs taken between
+    its own where there are some; None for an endpoint with no floor."""
+    base = by_name.get(m.endpoint.baseline) if m.endpoint.baseline else None
+    floor = m.floor_rps or (base.rps if base else 0.0)
+    return m.rps * m.endpoint.items / floor if floor else None
+
+
 def table(run: DatabaseRun) -> str:
     by_name = {m.endpoint.name: m for m in run.measures}
     lines = [HEADER]
     for m in run.measures:
         e = m.endpoint
-        ratio = ""
-        base = by_name.get(e.baseline) if e.baseline else None
-        if base and base.rps:
-            ratio = f"{m.rps * e.items / base.rps:.2f}"
-            if e.items > 1:
-                ratio += f" (per item; {m.rps * e.items:.0f} items/s)"
+        found = ratio_to_floor(m, by_name)
+        ratio = "" if found is None else f"{found:.2f}"
+        if found is not None and e.items > 1:
+            ratio += f" (per item; {m.rps * e.items:.0f} items/s)"
         lines.append(f"| {e.name} | {m.rps:.1f} | {m.p50:.1f} | {m.p95:.1f} | {m.p99:.1f} "
                      f"| {m.errors} | {ratio} | {m.solo_p50:.1f} | {m.solo_p95:.1f} | {m.note} |")
     return "\n".join(lines)
@@ -550,16 +591,11 @@ def table(run: DatabaseRun) -> str:
 def verdicts(run: DatabaseRun) -> list[str]:
     m = {x.endpoint.name: x for x in run.measures}
     out = []
-
-    def ratio(name, base, items=1):
-        if name in m and m[base].rps:
-            r = m[name].rps * items / m[base].rps
-            out.append(f"{'met' if r >= 0.6 else 'MISSED'}: {name} at {r:.2f} × {base} (goal ≥ 0.6)")
-
-    ratio("POST /capture (form)", "bare insert")
-    ratio(f"POST /api/v1/observations ({SYNC_ITEMS} items)", "bare insert", SYNC_ITEMS)
-    ratio("GET /feed (first page)", "bare select (50 rows, HTML)")
-    ratio("GET /feed deep page + category + brand", "bare select (50 rows, HTML)")
+    for x in run.measures:
+        r = ratio_to_floor(x, m)
+        if r is not None:
+            out.append(f"{'met' if r >= 0.6 else 'MISSED'}: {x.endpoint.name} at {r:.2f} × "
+                       f"{x.endpoint.baseline} (goal ≥ 0.6)")
     for name, goal, label in (("GET /dashboard (28 days)", 150, "p95"),
                               ("GET leave-behind PDF", 250, "p50"),
                               ("POST /api/v1/suggestions", 50, "p95")):
@@ -586,7 +622,8 @@ def machine() -> str:
            f"{platform.release()}, Python {platform.python_version()}"
 
 
-def report(runs: list[DatabaseRun], seconds: float, connections: int) -> str:
+def report(runs: list[DatabaseRun], seconds: float, connections: int, seeding: float,
+           total: float) -> str:
     workers = os.environ.get("WEB_CONCURRENCY", "2")
     threads = os.environ.get("GUNICORN_THREADS", "4")
     parts = [
@@ -598,6 +635,8 @@ def report(runs: list[DatabaseRun], seconds: float, connections: int) -> str:
         f"{LOADED_RUNS} runs of {max(1, seconds / LOADED_RUNS):g} s), then 1 connection "
         f"for {max(1, seconds / 2):g} s",
         f"- goals: {GOALS}",
+        f"- the whole run took {total:.0f} s ({total / 60:.1f} min; goal < 10 min), "
+        + (f"{seeding:.0f} s of it seeding" if seeding else "on databases already seeded"),
         "",
     ]
     for run in runs:
@@ -644,19 +683,24 @@ def main(argv=None) -> int:
     for old in logs.iterdir():
         old.unlink()
     print(f"gunicorn logs and wrk scripts: {logs}", flush=True)
+    urls = {database: args.sqlite_url if database == "sqlite" else args.postgres_url
+            for database in databases}
+    if any(make_url(url).database == "test" for url in urls.values()):
+        parser.error("the database named test belongs to the test suite")
+    started = time.monotonic()
+    seeded = ensure_seeded(urls, args.observations, args.reseed, logs)
+    seeding = time.monotonic() - started if seeded else 0.0
     runs = []
-    for database in databases:
-        url = args.sqlite_url if database == "sqlite" else args.postgres_url
-        if make_url(url).database == "test":
-            parser.error("the database named test belongs to the test suite")
-        runs.append(run_database(database, url, args.seconds, connections, args.observations,
-                                 args.reseed, logs, args.only))
+    for database, url in urls.items():
+        runs.append(run_database(database, url, args.seconds, connections, logs, args.only))
         print(f"\n## {database}\n\n{table(runs[-1])}\n", flush=True)
         for line in verdicts(runs[-1]):
             print(f"- {line}")
         for line in runs[-1].server_errors[:10]:
             print(f"server: {line}", file=sys.stderr)
-    text_ = report(runs, args.seconds, connections)
+    total = time.monotonic() - started
+    print(f"\nthe whole run took {total:.0f} s, {seeding:.0f} s of it seeding", flush=True)
+    text_ = report(runs, args.seconds, connections, seeding, total)
     if not (args.no_write or args.only):
         RESULTS.write_text(text_)
     return 0
