@@ -8,7 +8,7 @@ For each database it makes sure the bench database holds at least N observations
 in through the login form (session cookie, CSRF token from the form) and issues the rep an API
 token. Then wrk drives each endpoint for --seconds with as many connections as the server has
 threads (throughput, p50/p95/p99), in three runs of a third each of which the fastest is kept
-(a run whose connections one worker happened to take all serves at half speed), and for half
+(a run whose connections mostly land on one worker serves slower), and for half
 that with one connection (the latency a user meets when the server is not queueing). An
 endpoint whose single request takes longer than a second is timed sequentially instead, a few
 requests, so the run stays bounded.
@@ -428,9 +428,10 @@ def measure(base: str, e: Endpoint, seconds: float, connections: int, workdir: P
         result.note = (result.note + "; " if result.note else "") + \
             f"slow: {len(timings)} sequential requests, not wrk"
         return result
-    # Best of a few short runs, floor and app alike: a gunicorn worker that wakes first may
-    # accept most of wrk's keep-alive connections, and then one process (one GIL) serves them
-    # all at about half the machine's throughput, in some 4 runs out of 10.
+    # Best of a few short runs, floor and app alike: the kernel spreads wrk's keep-alive
+    # connections over the workers' sockets (the Procfile's --reuse-port) by a hash, and a run
+    # that lands 7 of 8 on one worker is still slower. (Before --reuse-port the worker that woke
+    # first took all 8 in 9 runs of 12, and one process, one GIL, served at half speed.)
     # The floor's runs alternate with the endpoint's: this machine's speed drifts by half or
     # more over a few minutes (the floor measured before and after the app once: 379 and 630
     # req/s), so a ratio to a floor measured minutes away is off by as much.

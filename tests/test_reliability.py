@@ -6,11 +6,13 @@ own beside it, so the suite's test database is never touched). LOAD_SECONDS sets
 the load test runs (8 s here; `python -m bench.load_sync` runs it for 60).
 """
 
+import http.client
 import os
 import threading
 import time
 import uuid
 from collections import Counter
+from pathlib import Path
 from random import Random
 
 import pytest
@@ -187,3 +189,48 @@ def test_a_crash_during_the_msl_hand_off_stores_nothing_and_the_replay_stores_bo
     assert replay.json["results"][0]["status"] == "created"
     handoffs = db.session.scalars(db.select(Handoff).where(Handoff.observation_id == item["id"]))
     assert [h.to_role for h in handoffs] == ["msl"]
+
+
+def _server_connections(port: int) -> Counter:
+    """How many of the connections established to `port` each process holds (its pid), read
+    from /proc: the kernel's TCP table, then each process's socket descriptors."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # ESTABLISHED
+            inodes.add(f"socket:[{fields[9]}]")
+    held = Counter()
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        try:
+            held[process.name] += sum(os.readlink(fd) in inodes for fd in (process / "fd").iterdir())
+        except OSError:  # gone, or not ours to read
+            continue
+    return +held
+
+
+@slow
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+def test_the_procfiles_workers_share_the_kept_alive_connections(tmp_path):
+    """A load balancer keeps a few connections open to each server. Each gunicorn worker must
+    take its share: one worker (one GIL) holding them all serves at half the machine's speed
+    while the other waits (9 runs of 12 with wrk's 8 connections before --reuse-port)."""
+    with scratch_database(DATABASE, tmp_path) as url:
+        prepare(url, reps=1)
+        server = Server(url, tmp_path / "gunicorn.log").start()
+        connections = []
+        try:
+            for _ in range(16):
+                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+                connections.append(connection)
+                connection.request("GET", "/login")
+                assert connection.getresponse().read()
+            held = _server_connections(server.port)
+        finally:
+            for connection in connections:
+                connection.close()
+            server.stop()
+    workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+    assert sum(held.values()) == 16
+    assert len(held) == workers, held
