@@ -7,6 +7,8 @@ from pypdf import PdfReader
 from webapp.extensions import db
 from webapp.models import AuditEvent
 
+from .sql import verbs, with_statements
+
 
 def _text(pdf: bytes) -> tuple[str, int]:
     reader = PdfReader(io.BytesIO(pdf))
@@ -67,3 +69,15 @@ def test_an_unchanged_leave_behind_is_rendered_once_and_a_changed_one_again(clie
     renamed = client.get(url)
     assert LEAVE_BEHINDS.cache_info().misses == 2
     assert "Harbor Oncology West" in _text(renamed.data)[0]
+
+
+def test_a_print_reads_nothing_after_its_audit_event_is_written(client, as_role):
+    as_role("sales_rep")
+    url = "/plays/ACC-PA-002/leave-behind.pdf?hcp=H1"
+    client.get(url)  # the PDF is rendered and kept
+    response, ran = with_statements(lambda: client.get(url))
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == 'inline; filename="ACC-PA-002-H1.pdf"'
+    statements = verbs(ran)
+    # The audit event is the print's last statement: nothing is loaded again after the commit.
+    assert statements[-1] == "INSERT" and statements.count("INSERT") == 1, statements

@@ -22,6 +22,9 @@ def pdf(code: str):
     if hcp is None:
         abort(404, "No HCP with this id in your territory.")
     body = render_leave_behind(barrier, play, hcp, utcnow().date())
+    # Named before the commit, which expires the rows: after it the name reloaded the barrier,
+    # its plays and the HCP, three statements a print.
+    filename = filename_for(barrier, hcp)
     record(
         "leave_behind_printed",
         actor=current_user,
@@ -34,6 +37,6 @@ def pdf(code: str):
     db.session.commit()
     return body, 200, {
         "Content-Type": "application/pdf",
-        "Content-Disposition": f'inline; filename="{filename_for(barrier, hcp)}"',
+        "Content-Disposition": f'inline; filename="{filename}"',
         "Cache-Control": "private, max-age=300",
     }
