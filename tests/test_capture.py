@@ -338,3 +338,31 @@ def test_the_likely_barriers_are_the_leaders_among_active_ones_whatever_the_ties
     scores = {b.id: float(n % 7) for n, b in enumerate(barriers)}
     found, statements = with_statements(lambda: _top_active(scores, 8))
     assert len(found) == 8 and len(statements) == 1
+
+
+def test_a_calls_page_reads_the_same_statements_for_one_barrier_as_for_three(app, client, as_role,
+                                                                               observe):
+    from webapp.cache import TTLCache
+    from webapp.models import Barrier
+
+    with_plays = [b for b in db.session.scalars(
+        db.select(Barrier).where(Barrier.retired_at.is_(None)).order_by(Barrier.code))
+        if b.play is not None and b.play.leave_behind is not None]
+    codes = [with_plays[0].code, with_plays[20].code, with_plays[40].code]
+    calls = {1: observe(barriers=codes[:1]).id, 3: observe(barriers=codes).id}
+    # As in production, each play's evidence and the role names are counted once a minute.
+    app.extensions["clearpath_cache"] = TTLCache(60)
+    as_role("sales_rep")
+    counted = {}
+    for barriers, call_id in calls.items():
+        client.get(f"/observations/{call_id}")  # its plays' evidence is counted, and kept
+        db.session.remove()  # nothing of the call in memory: the page loads what it shows
+        response, ran = with_statements(lambda call_id=call_id: client.get(f"/observations/{call_id}"))
+        assert response.status_code == 200
+        counted[barriers] = len(ran)
+    for code in codes:
+        assert f'id="play-{code}"' in response.text
+    # The user, the call, its barriers (with categories), their plays (with channels), the
+    # plays' leave-behinds, the plays given, the runs, the hand-offs: 21 for three barriers
+    # and 12 for one when each was loaded as the page read it.
+    assert counted[1] == counted[3] == 8, counted
