@@ -152,9 +152,10 @@ def ensure_seeded(urls: dict[str, str], observations: int, reseed: bool, logs: P
         log_path = logs / f"seed-{name}.log"
         with open(log_path, "wb") as log:
             seeding_now[name] = (log_path, subprocess.Popen(
+                # The seed's own defaults (users, days, share of plays run, random seed), and
+                # an HCP for every 50 calls.
                 [sys.executable, "-m", "bench.seed", "--observations", str(observations),
-                 "--hcps", str(max(1000, observations // 50)), "--users", "500", "--days", "365",
-                 "--run-share", "0.15", "--seed", "8", "--database-url", url],
+                 "--hcps", str(max(1000, observations // 50)), "--database-url", url],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
     failed = []
     for name, (log_path, process) in seeding_now.items():
