@@ -4,7 +4,7 @@ import re
 import uuid
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, Observation
+from webapp.models import AuditEvent, Barrier, Observation, utcnow
 
 from .conftest import iso
 from .sql import verbs, with_statements
@@ -150,6 +150,29 @@ def test_double_submit_is_idempotent(client, as_role):
         db.select(AuditEvent).where(AuditEvent.action == "observation_created")
     ).all()
     assert len(audits) == 1 and audits[0].entity_id == form["id"]
+
+
+def test_a_new_call_is_stored_without_looking_for_its_id_first(client, as_role):
+    """A call's id is almost always new: the form does not look for it before storing it (a
+    double tap fails the insert and is answered as a replay: test_double_submit_is_idempotent)."""
+    as_role("sales_rep")
+    response, ran = with_statements(lambda: client.post("/capture", data=_form()))
+    assert response.status_code == 303 and _count() == 1
+    assert [s for s in ran if re.match(r"\s*SELECT\b.*\bFROM observation\b", s, re.S)] == []
+
+
+def test_a_replay_that_would_no_longer_pass_is_still_answered_as_the_stored_call(client, as_role):
+    """Its barrier retired since the first tap: the replay is still the call stored, not an
+    error."""
+    as_role("sales_rep")
+    form = _form()
+    first = client.post("/capture", data=form)
+    db.session.scalar(db.select(Barrier).where(Barrier.code == "ACC-PA-002")).retired_at = utcnow()
+    db.session.commit()
+    again = client.post("/capture", data=form)
+    assert first.status_code == again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert _count() == 1
 
 
 def test_reusing_an_id_for_different_content_is_refused(client, as_role):

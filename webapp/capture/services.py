@@ -278,10 +278,14 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
     )
     # A batch has already looked for all its ids at once; an id it did not find needs no
     # look-up (a concurrent insert of it still ends as a duplicate, below), and one it has
-    # created is answered from memory, since a batch does not flush between its items.
+    # created is answered from memory, since a batch does not flush between its items. A
+    # single call is not looked for either: its id is almost always new (a replay is a
+    # double tap), and one stored already fails the insert and is answered as a duplicate,
+    # below; only an item that fails validation is looked for first, as a replay.
+    single = lookups is None
     lookups = lookups or BatchLookups()
     existing = lookups.created.get(observation_id)
-    if existing is None and observation_id not in lookups.absent_ids:
+    if existing is None and not single and observation_id not in lookups.absent_ids:
         existing = db.session.get(Observation, observation_id)
     if existing is not None:
         return _replay(author, existing, fingerprint)
@@ -308,6 +312,9 @@ def record_observation(author: User, data: dict, lookups: BatchLookups | None = 
     if stage and db.session.get(AdoptionStage, stage) is None:
         errors["adoption_stage"] = [f"Unknown adoption stage {stage}."]
     if errors:
+        existing = db.session.get(Observation, observation_id) if single else None
+        if existing is not None:  # a replay of a call stored before
+            return _replay(author, existing, fingerprint)
         raise ValidationError(errors)
 
     observation = Observation(
