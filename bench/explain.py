@@ -30,6 +30,9 @@ FILTERS = [
     ("dates (last 7 days)", {"date_from": date.today() - timedelta(days=7), "date_to": date.today()}),
     ("dates (a week six months back)", {"date_from": date.today() - timedelta(days=187),
                                         "date_to": date.today() - timedelta(days=180)}),
+    ("up to a date seven months back", {"date_to": date.today() - timedelta(days=210)}),
+    ("up to a date a month back, by brand", {"date_to": date.today() - timedelta(days=30),
+                                             "brand": "ONCORA"}),
     ("word search, common word", {"q": "bounced"}),
     ("word search, rare word", {"q": "zebra"}),
     ("territory + category + brand", {"territory": "T002", "category": "access", "brand": "ONCORA"}),
@@ -46,7 +49,7 @@ def main(argv=None) -> int:
 
     from webapp import create_app
     from webapp.extensions import db
-    from webapp.feed.services import PAGE_SIZE, _filtered, newest_first
+    from webapp.feed.services import PAGE_SIZE, _by_arrival, _filtered
     from webapp.models import NOTE_SEARCH, Barrier, User, observation_barrier
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(args.database_url)})
@@ -64,7 +67,7 @@ def main(argv=None) -> int:
             # Timed from the query's building: a word search on SQLite asks the notes' FTS5
             # index for its candidates then, and the query names them.
             started = time.perf_counter()
-            query = newest_first(_filtered(user, filters), filters).limit(PAGE_SIZE + 1)
+            query = _by_arrival(_filtered(user, filters), filters, PAGE_SIZE + 1)
             sql = str(query.compile(dialect=postgresql.dialect() if postgres else sqlite.dialect(),
                                     compile_kwargs={"literal_binds": True}))
             prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "

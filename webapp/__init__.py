@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -117,6 +118,11 @@ def _batch_sqlite_inserts(app: Flask) -> None:
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite" and engine.dialect.use_insertmanyvalues:
                 engine.dialect.use_insertmanyvalues_wo_returning = True
+
+
+# SQLite's INDEXED BY, given as a hint (`select.with_hint(table, "INDEXED BY ix", "sqlite")`):
+# SQLAlchemy's SQLite compiler otherwise leaves a table's hints out.
+SQLiteCompiler.get_from_hint_text = lambda self, table, text: text
 
 
 @event.listens_for(Engine, "connect")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.exc import DBAPIError
@@ -338,6 +339,9 @@ class LeaveBehind(db.Model):
 
 
 # Observations ---------------------------------------------------------------------------------
+# A call received more than this after it happened arrived late (a tablet offline for days).
+LATE_ARRIVAL = timedelta(days=1)
+
 observation_barrier = Table(
     "observation_barrier",
     db.metadata,
@@ -369,6 +373,9 @@ class Observation(db.Model):
     # Hash of the content the client sent, so a replay of the same id can be told apart
     # from a different observation that reuses the id.
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # Received more than LATE_ARRIVAL after it happened (set on every write, see _arrival): the
+    # few calls a feed of dates long past cannot find by walking back from where they end.
+    arrived_late: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     author: Mapped[User] = relationship()
     hcp: Mapped[HCP] = relationship()
@@ -399,6 +406,10 @@ class Observation(db.Model):
         Index("ix_observation_territory_observed", "territory_id", "observed_at"),
         # An author's latest calls, newest first: the capture page's recent HCPs and calls.
         Index("ix_observation_author_observed", "author_id", "observed_at"),
+        # The calls that arrived late, newest received first, with the time they happened: a
+        # feed of dates that ended long ago reads them here (webapp/feed/services.py, _by_arrival).
+        Index("ix_observation_late", "received_at", "id", "observed_at",
+              sqlite_where=text("arrived_late = 1"), postgresql_where=text("arrived_late")),
         # Also ix_observation_note_trgm (feed word search): PostgreSQL only, see SEARCH_INDEXES.
     )
 
@@ -463,6 +474,15 @@ class PlayRun(db.Model):
     play: Mapped[Play | None] = relationship()
     runner: Mapped[User] = relationship()
     channel: Mapped[Channel] = relationship()
+
+
+@event.listens_for(Observation, "before_insert")
+@event.listens_for(Observation, "before_update")
+def _arrival(mapper, connection, call: Observation) -> None:
+    """Whoever stores a call (a capture, a sync, the demo), it says whether it arrived late."""
+    if call.received_at is None:
+        call.received_at = utcnow()
+    call.arrived_late = call.received_at - call.observed_at > LATE_ARRIVAL
 
 
 @event.listens_for(PlayRun, "before_insert")
