@@ -47,6 +47,8 @@ FIELD_MIX = ["sales_rep"] * 5 + ["msl", "frm", "kam", "pal", "nurse_educator", "
 HQ_MIX = ["hq_brand", "hq_market_access", "hq_digital", "head_of_medical", "medical_info",
           "drug_safety", "admin"]
 OUTCOME_AFTER_DAYS = 14
+# The share of calls synced days late, from a tablet offline (webapp.models.LATE_ARRIVAL).
+LATE_SHARE = 0.02
 CHUNK = 20_000
 
 
@@ -195,6 +197,8 @@ def _observation_rows(rng, args, now, authors_by_territory, hcps_by_territory, b
                       barriers, offered, pools, notes, writer, links, runs, events,
                       runners_for):
     """Yield observation rows; collect their barrier links, play runs and audit events."""
+    from webapp.models import LATE_ARRIVAL as late_after
+
     span = args.days * 86400
     author_list = [a for territory in authors_by_territory.values() for a in territory]
     medical_terms = json.dumps(["side effect"])
@@ -204,7 +208,10 @@ def _observation_rows(rng, args, now, authors_by_territory, hcps_by_territory, b
         # A little busier lately, so "rising" and the 28-day dashboard have something to show.
         age = span * (rng.random() ** 1.15)
         observed = now - timedelta(seconds=age + 300)
-        received = observed + timedelta(seconds=rng.randint(30, 3 * 3600))
+        if rng.random() < LATE_SHARE:
+            received = min(now, observed + timedelta(days=rng.uniform(1, 10)))
+        else:
+            received = observed + timedelta(seconds=rng.randint(30, 3 * 3600))
         k = 1 if rng.random() < 0.6 else (2 if rng.random() < 0.75 else 3)
         pool = pools[role] if rng.random() < 0.7 else barriers
         chosen = rng.sample(pool, k)
@@ -243,7 +250,8 @@ def _observation_rows(rng, args, now, authors_by_territory, hcps_by_territory, b
                        oid, json.dumps({"barriers": sorted(c for _, c, _ in chosen)})))
         yield (oid, author_id, role, hcp_id, territory_id, brand_id, None, note,
                writer.time(observed), writer.time(received), writer.flag(safety),
-               medical_terms if safety else "[]", fingerprint)
+               medical_terms if safety else "[]", fingerprint,
+               writer.flag(received - observed > late_after))
         if (n + 1) % 100_000 == 0:
             print(f"  {n + 1} observations generated", flush=True)
 
@@ -340,7 +348,7 @@ def seed(args) -> dict:
             count = writer.write("observation", (
                 "id", "author_id", "author_role", "hcp_id", "territory_id", "brand_id",
                 "channel_code", "note", "observed_at", "received_at", "safety_flag",
-                "safety_terms", "fingerprint"), _observation_rows(
+                "safety_terms", "fingerprint", "arrived_late"), _observation_rows(
                     rng, args, now, authors_by_territory, hcps_by_territory, brand_ids, barriers,
                     offered, pools, notes, writer, links, runs, events, runners_for))
         timings["observation"] = time.perf_counter() - t

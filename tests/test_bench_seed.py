@@ -59,6 +59,17 @@ def test_the_seeds_play_runs_keep_their_calls_facts(seeded):
     assert runs > 0 and differing == 0
 
 
+def test_the_seeds_calls_that_synced_days_late_are_flagged_as_the_app_flags_them(seeded):
+    _, connection = seeded
+    late, flagged = connection.execute(
+        "SELECT sum(julianday(received_at) - julianday(observed_at) > 1), sum(arrived_late) "
+        "FROM observation").fetchone()
+    wrong = connection.execute(
+        "SELECT count(*) FROM observation "
+        "WHERE arrived_late != (julianday(received_at) - julianday(observed_at) > 1)").fetchone()[0]
+    assert 0 < late == flagged < 400 * 0.1 and wrong == 0
+
+
 def test_the_seed_builds_the_indexes_it_dropped_for_the_load(seeded, tmp_path):
     """The observation tables' indexes are built after their bulk load: the same ones, with
     the same definitions, as the migrations make."""
