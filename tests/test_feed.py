@@ -237,10 +237,11 @@ def test_sqlite_plans_each_way_of_reading_dates_by_its_index(client, as_role, ob
     recent = plan(today - timedelta(days=7), today)
     assert "SEARCH observation USING INDEX ix_observation_feed (received_at>? AND received_at<?)" \
         in recent, recent
-    assert "SEARCH observation USING INDEX ix_observation_late (received_at>?)" in recent, recent
+    assert "SEARCH observation USING INDEX ix_observation_late (observed_at>? AND observed_at<?)" \
+        in recent, recent
     past = plan(today - timedelta(days=187), today - timedelta(days=180), "&brand=ONC")
     assert "ix_observation_brand_feed (brand_id=? AND received_at>? AND received_at<?)" in past
-    assert "SEARCH observation USING INDEX ix_observation_late (received_at>?)" in past, past
+    assert "ix_observation_late (observed_at>? AND observed_at<?)" in past, past
     assert "ix_observation_period" not in recent + past
 
 

@@ -406,9 +406,10 @@ class Observation(db.Model):
         Index("ix_observation_territory_observed", "territory_id", "observed_at"),
         # An author's latest calls, newest first: the capture page's recent HCPs and calls.
         Index("ix_observation_author_observed", "author_id", "observed_at"),
-        # The calls that arrived late, newest received first, with the time they happened: a
-        # feed of dates that ended long ago reads them here (webapp/feed/services.py, _by_arrival).
-        Index("ix_observation_late", "received_at", "id", "observed_at",
+        # The calls that arrived late, by the time they happened, with the feed's order and the
+        # author's role: a feed of dates that ended long ago reads its late calls here, the few
+        # of its dates (webapp/feed/services.py, _by_arrival).
+        Index("ix_observation_late", "observed_at", "received_at", "id", "author_role",
               sqlite_where=text("arrived_late = 1"), postgresql_where=text("arrived_late")),
         # Also ix_observation_note_trgm (feed word search): PostgreSQL only, see SEARCH_INDEXES.
     )
