@@ -35,7 +35,7 @@ SELECT = text("SELECT id, received_at, author_role, note FROM observation "
 INSERT = text("INSERT INTO audit_event (at, actor_id, action, entity, entity_id, detail) "
               "VALUES (:at, NULL, 'bare_insert', 'bench', '', :detail)")
 
-# A call of the bench rep's (or of the first user's) with one HCP of their territory and one
+# A call of the bench rep's with one HCP of their territory and one
 # active barrier, each picked at random as the bench's captures pick them.
 CAPTURE = [
     text("INSERT INTO observation (id, author_id, author_role, hcp_id, territory_id, brand_id, "
