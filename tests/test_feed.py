@@ -517,3 +517,20 @@ def test_the_updates_url_opened_as_a_page_is_the_feed_with_its_filters(client, a
     response = client.get("/feed/updates?territory=T2&after=x")
     assert response.status_code == 303
     assert response.headers["Location"] == "/feed?territory=T2"
+
+
+def test_sqlite_exports_dates_long_past_by_their_own_index(client, as_role, observe, sqlite_only):
+    """A page walks the feed to its dates; an export reads every call of them, and their own
+    index finds them (a week six months back: 1.4–1.9 s for 27,743 rows at 1M calls, where the
+    walk through every call received since took 3.4 s)."""
+    observe(note="one call", minutes_ago=60 * 24 * 183)
+    as_role("hq_brand")
+    today = datetime.now(UTC).date()
+    url = (f"/feed/export.csv?date_from={today - timedelta(days=187)}"
+           f"&date_to={today - timedelta(days=180)}")
+    response, statements = with_statements(lambda: client.get(url).data)
+    assert b"one call" in response
+    export = next(s for s in statements if "observation_barrier" in s and "IN (SELECT" in s)
+    plan = " / ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + export, tuple(range(export.count("?")))))
+    assert "ix_observation_period (observed_at>? AND observed_at<?)" in plan, plan
