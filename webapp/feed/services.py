@@ -134,17 +134,21 @@ def _filtered(user: User, filters: dict, query=None):
         few = _few_note_matches(words)
         if few is not None:
             query = query.where(Observation.id.in_(few))
-    start, end = _dates(filters)
     # The feed is walked newest first (see newest_first and _by_arrival) and the dates only
     # check each call it passes: no index of the time a call happened is to be chosen instead.
-    observed = _unindexed(Observation.observed_at)
+    query = query.where(*_on_dates(filters, _unindexed(Observation.observed_at)))
+    start = _dates(filters)[0]
     if start:
         # A call is received after it happened (its time is refused if it lies more than
         # CLOCK_SKEW ahead of the server's): the feed's newest-first walk stops at `start`.
-        query = query.where(observed >= start, Observation.received_at >= start - CLOCK_SKEW)
-    if end:
-        query = query.where(observed < end)
+        query = query.where(Observation.received_at >= start - CLOCK_SKEW)
     return query
+
+
+def _on_dates(filters: dict, observed) -> list:
+    """The dates' conditions on `observed` (the time a call happened, or an expression of it)."""
+    start, end = _dates(filters)
+    return [*([observed >= start] if start else []), *([observed < end] if end else [])]
 
 
 def _unindexed(column):
@@ -272,25 +276,14 @@ def _by_arrival(query, filters: dict, limit):
         return newest_first(query, filters).limit(limit)
     received = Observation.received_at
     prompt = query.where(received < end + LATE_ARRIVAL)
+    # The dates again, as their own index can meet them (_filtered hides them from it).
     late = query.where(Observation.arrived_late, received >= end + LATE_ARRIVAL,
-                       *_dates_by_index(filters))
+                       *_on_dates(filters, Observation.observed_at))
     late = late.with_hint(Observation, "INDEXED BY ix_observation_late", "sqlite").order_by(
         _unindexed(received).desc(), Observation.id.desc())  # sorted: never a walk of the feed
     both = union_all(*(db.select(run.limit(limit).subquery())
                        for run in (newest_first(prompt, filters), late))).subquery()
     return db.select(both).order_by(both.c.received_at.desc(), both.c.id.desc()).limit(limit)
-
-
-def _dates_by_index(filters: dict) -> list:
-    """The dates' conditions again, as their own index can meet them (_filtered hides the
-    dates from every index: a page walks the feed to them)."""
-    start, end = _dates(filters)
-    conditions = []
-    if start:
-        conditions.append(Observation.observed_at >= start)
-    if end:
-        conditions.append(Observation.observed_at < end)
-    return conditions
 
 
 def _matches_nothing(query) -> bool:
@@ -487,7 +480,7 @@ def export_rows(user: User, filters: dict) -> Iterator[list]:
     so the rows add up to the dashboard's counts)."""
     # Every call of the dates is read: their own index finds them, where a page walks to them.
     matching = _filtered(user, filters).with_only_columns(Observation.id).where(
-        *_dates_by_index(filters))
+        *_on_dates(filters, Observation.observed_at))
     query = (
         db.select(Observation.id, Observation.received_at, Observation.observed_at,
                   Territory.code, Brand.name, HCP.external_id, HCP.name, HCP.account, HCP.segment,
